@@ -1,0 +1,207 @@
+"""Training-step benchmarks: tinygrad_nn vs hand-written NumPy backprop vs PyTorch.
+
+    python benchmarks/run.py [--workloads mlp_small mlp_large tiny_tanh per_op]
+                             [--frameworks numpy tinygrad_nn ...] [--repeats N]
+                             [--json out.json] [--quick] [--long-steps N]
+
+For each workload: a correctness line per framework (one step from the same initial
+weights: loss and first-layer gradient against NumPy), then interleaved timings (median
+of ``--repeats`` rounds), peak traced memory of one step, and live memory over a run of
+``--long-steps`` steps (it must stay flat: the graph is freed every step). Ratios are to
+the NumPy baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from benchmarks.harness import (
+    Check,
+    Memory,
+    Timing,
+    check_against,
+    format_bytes,
+    format_seconds,
+    machine_info,
+    markdown_table,
+    measure_memory,
+    time_interleaved,
+    to_jsonable,
+)
+from benchmarks.workloads import WORKLOADS, Workload, available_frameworks
+
+TOL = 1e-5
+TRACED = ("numpy", "tinygrad_nn", "tinygrad_nn.nn")  # frameworks whose memory tracemalloc sees
+MEMORY_TARGET = 1.25
+
+
+def run_checks(wl: Workload, frameworks: list[str], quick: bool) -> dict[str, dict[str, Any]]:
+    """One step of each framework from the same weights, compared with NumPy's, in float32
+    (the benchmarked dtype) and float64 (which separates real errors from rounding)."""
+    out: dict[str, dict[str, Any]] = {fw: {} for fw in frameworks}
+    for dtype in (np.float32, np.float64):
+        problem = wl.make(quick, dtype)
+        ref = wl.runners["numpy"](problem).step()
+        for fw in frameworks:
+            try:
+                result = wl.runners[fw](problem).step()
+                out[fw][np.dtype(dtype).name] = check_against(ref, result, np.dtype(dtype), TOL)
+            except Exception as e:  # report and go on: one broken framework must not hide the rest
+                out[fw]["error"] = f"{type(e).__name__}: {e}"
+                break
+    return out
+
+
+def check_line(fw: str, checks: dict[str, Any]) -> tuple[bool, str]:
+    if "error" in checks:
+        return False, f"  check {fw:<15} ERROR  {checks['error']}"
+    c32: Check = checks["float32"]
+    c64: Check = checks["float64"]
+    ok = c32.ok and c64.ok
+    return ok, (
+        f"  check {fw:<15} {'PASS' if ok else 'FAIL'}  float32: loss rel {c32.loss_rel:.1e}, "
+        f"dW1 rel {c32.grad_rel:.1e}, dtypes {c32.dtypes}; float64: loss rel {c64.loss_rel:.1e}, "
+        f"dW1 rel {c64.grad_rel:.1e} (tol {TOL:g})"
+    )
+
+
+def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    print(f"\n== {wl.name}: {wl.title}{'  [quick sizes]' if args.quick else ''}")
+    checks = run_checks(wl, frameworks, args.quick)
+    ok_frameworks = []
+    for fw in frameworks:
+        ok, line = check_line(fw, checks[fw])
+        print(line, flush=True)
+        if "error" not in checks[fw]:
+            ok_frameworks.append(fw)
+
+    problem = wl.make(args.quick, np.float32)
+    runners = {fw: wl.runners[fw](problem) for fw in ok_frameworks}
+    timings = time_interleaved({fw: r.step for fw, r in runners.items()}, args.repeats, args.min_block)
+    del runners
+
+    memory: dict[str, Memory] = {}
+    if args.long_steps > 0:
+        for fw in ok_frameworks:
+            if fw in TRACED:
+                memory[fw] = measure_memory(wl.runners[fw](problem), args.long_steps, args.long_seconds)
+
+    n_ops = getattr(problem, "n_ops", 1)
+    base = timings["numpy"].median_s
+    rows = []
+    for fw in ok_frameworks:
+        t: Timing = timings[fw]
+        ratio = t.median_s / base
+        mem = memory.get(fw)
+        mem_ratio = mem.peak_bytes / memory["numpy"].peak_bytes if mem and "numpy" in memory else None
+        rows.append({
+            "framework": fw,
+            "time_s": t.median_s / n_ops,
+            "iqr_pct": 100 * (t.q3_s - t.q1_s) / t.median_s,
+            "ratio": ratio,
+            "target": wl.target if fw.startswith("tinygrad_nn") else None,
+            "peak_bytes": mem.peak_bytes if mem else None,
+            "mem_ratio": mem_ratio,
+            "growth_bytes": mem.growth_bytes if mem else None,
+            "long_steps": mem.steps_run if mem else None,
+            "check_ok": check_line(fw, checks[fw])[0],
+        })
+    print(markdown_table(*_table(wl, rows)))
+    return {
+        "workload": wl.name,
+        "title": wl.title,
+        "per_op": wl.per_op,
+        "n_ops": n_ops,
+        "rows": rows,
+        "timings": timings,
+        "memory": memory,
+        "checks": checks,
+        "errors": {fw: c["error"] for fw, c in checks.items() if "error" in c},
+    }
+
+
+def _table(wl: Workload, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    unit = "time / op" if wl.per_op else "time / step"
+    header = ["framework", unit, "IQR", "x NumPy", "target", "peak mem / step", "x NumPy",
+              "live-memory growth", "check"]
+    out = []
+    for r in rows:
+        target = ""
+        if r["target"] is not None:
+            target = f"<= {r['target']:g} {'met' if r['ratio'] <= r['target'] else 'MISSED'}"
+        mem_ratio = ""
+        if r["mem_ratio"] is not None:
+            met = "" if r["framework"] == "numpy" else (" met" if r["mem_ratio"] <= MEMORY_TARGET else " MISSED")
+            mem_ratio = f"{r['mem_ratio']:.2f}{met}"
+        out.append([
+            r["framework"],
+            format_seconds(r["time_s"]),
+            f"{r['iqr_pct']:.0f}%",
+            f"{r['ratio']:.2f}",
+            target,
+            format_bytes(r["peak_bytes"]) if r["peak_bytes"] is not None else "n/a",
+            mem_ratio,
+            f"{format_bytes(r['growth_bytes'])} over {r['long_steps']} steps"
+            if r["growth_bytes"] is not None else "n/a",
+            "PASS" if r["check_ok"] else "FAIL",
+        ])
+    return header, out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
+    parser.add_argument("--frameworks", nargs="+", default=None,
+                        help="subset of numpy, tinygrad_nn, tinygrad_nn.nn, torch (numpy is always run)")
+    parser.add_argument("--repeats", type=int, default=None, help="timing rounds (default 15; quick 3)")
+    parser.add_argument("--min-block", type=float, default=None,
+                        help="seconds per timed block of steps (default 0.1; quick 0.002)")
+    parser.add_argument("--long-steps", type=int, default=None,
+                        help="steps of the memory run (default 1000; quick 20; 0 skips memory)")
+    parser.add_argument("--long-seconds", type=float, default=20.0,
+                        help="stop a memory run early after this many seconds")
+    parser.add_argument("--json", type=Path, default=None, help="write all results here")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (smoke test)")
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (3 if args.quick else 15)
+    args.min_block = args.min_block or (0.002 if args.quick else 0.1)
+    args.long_steps = args.long_steps if args.long_steps is not None else (20 if args.quick else 1000)
+
+    info = machine_info()
+    print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
+    available = available_frameworks()
+    wanted = args.frameworks or list(available)
+    for fw, why in available.items():
+        if why is not None and fw in wanted:
+            print(f"skipping {fw}: {why}")
+    t0 = time.perf_counter()
+    results = []
+    for name in args.workloads:
+        wl = WORKLOADS[name]
+        frameworks = ["numpy"] + [fw for fw in wl.runners
+                                  if fw != "numpy" and fw in wanted and available.get(fw) is None]
+        results.append(run_workload(wl, frameworks, args))
+    print(f"\ntotal {time.perf_counter() - t0:.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps(to_jsonable({"machine": info, "args": vars(args), "results": results}),
+                                        indent=1, default=str))
+        print(f"wrote {args.json}")
+    failed = [(r["workload"], row["framework"]) for r in results for row in r["rows"] if not row["check_ok"]]
+    failed += [(r["workload"], fw) for r in results for fw in r["errors"]]
+    if failed:
+        print("correctness FAILED for:", ", ".join(f"{w}/{fw}" for w, fw in failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

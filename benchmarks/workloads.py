@@ -1,0 +1,432 @@
+"""The benchmark workloads and one implementation of each per framework.
+
+Every implementation is a *runner*: an object with a ``step()`` method doing one full
+training step (forward, loss, backward, SGD update) and returning ``(loss, dW1)`` -- the
+loss and the gradient of the first weight matrix (for the per-op chain: of the input),
+as that framework's own objects. ``to_numpy`` turns them into arrays for the correctness
+check. All runners of a workload start from copies of the same initial arrays.
+
+Layout: rows are samples, as in ``nn.Linear`` and PyTorch: ``Z = A_prev @ W.T + b`` with
+``W`` of shape ``(n[l], n[l-1])`` and ``b`` of shape ``(n[l],)``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Runner(Protocol):
+    def step(self) -> tuple[Any, Any]: ...
+
+
+@dataclass
+class MLPProblem:
+    """Data and initial weights of one MLP training workload."""
+
+    sizes: list[int]
+    activation: str  # "relu" | "tanh" (hidden layers; the output layer is linear)
+    loss: str  # "cross_entropy" (y: int class indices) | "mse" (y: (batch, 1) floats)
+    X: np.ndarray  # (batch, sizes[0])
+    y: np.ndarray
+    weights: list[np.ndarray]  # W[l]: (sizes[l+1], sizes[l])
+    biases: list[np.ndarray]  # b[l]: (sizes[l+1],)
+    lr: float = 0.01
+
+
+@dataclass
+class ChainProblem:
+    """A chain of small elementwise ops: ``h = relu(exp(tanh(h * a + b) - c))``, repeated."""
+
+    x: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    cycles: int
+
+    OPS_PER_CYCLE = 6  # mul, add, tanh, sub, exp, relu
+
+    @property
+    def n_ops(self) -> int:
+        return self.OPS_PER_CYCLE * self.cycles
+
+
+Problem = MLPProblem | ChainProblem
+
+
+def make_mlp_problem(
+    sizes: list[int], batch: int, activation: str, loss: str, dtype: type = np.float32, seed: int = 0
+) -> MLPProblem:
+    """Random data and PyTorch-style initial weights (uniform in +-1/sqrt(fan_in))."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, sizes[0])).astype(dtype)
+    if loss == "cross_entropy":
+        y = rng.integers(0, sizes[-1], size=batch).astype(np.int64)
+    else:
+        y = np.sin(np.pi * X[:, :1]) * np.cos(X[:, -1:])  # any smooth target
+        y = y.astype(dtype)
+    weights, biases = [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        bound = 1.0 / np.sqrt(n_in)
+        weights.append(rng.uniform(-bound, bound, (n_out, n_in)).astype(dtype))
+        biases.append(rng.uniform(-bound, bound, n_out).astype(dtype))
+    return MLPProblem(sizes, activation, loss, X, y, weights, biases)
+
+
+def make_chain_problem(shape: tuple[int, ...], cycles: int, dtype: type = np.float32, seed: int = 0) -> ChainProblem:
+    rng = np.random.default_rng(seed)
+
+    def draw(low: float, high: float) -> np.ndarray:
+        return rng.uniform(low, high, shape).astype(dtype)
+
+    return ChainProblem(draw(-1, 1), draw(0.5, 1.0), draw(-0.5, 0.5), draw(0.0, 0.5), cycles)
+
+
+# --------------------------------------------------------------------------------------
+# Hand-written NumPy: the tutorials' vectorised backprop (skips dX, the input gradient).
+# --------------------------------------------------------------------------------------
+
+
+class NumpyMLP:
+    """Forward, softmax cross-entropy or MSE, backward by the delta recursion, SGD."""
+
+    def __init__(self, p: MLPProblem) -> None:
+        self.X, self.y, self.lr = p.X, p.y, p.lr
+        self.Ws = [W.copy() for W in p.weights]
+        self.bs = [b.copy() for b in p.biases]
+        self.relu = p.activation == "relu"
+        self.cross_entropy = p.loss == "cross_entropy"
+        self.rows = np.arange(p.X.shape[0])
+
+    def step(self) -> tuple[Any, Any]:
+        Ws, bs, L = self.Ws, self.bs, len(self.Ws)
+        A = [self.X]  # A[l]: activations entering layer l, (m, n[l])
+        for W, b in zip(Ws[:-1], bs[:-1], strict=True):
+            Z = A[-1] @ W.T + b
+            A.append(np.maximum(Z, 0) if self.relu else np.tanh(Z))
+        Z = A[-1] @ Ws[-1].T + bs[-1]  # (m, n[L])
+        m = Z.shape[0]
+        if self.cross_entropy:
+            Z_shift = Z - Z.max(axis=1, keepdims=True)
+            E = np.exp(Z_shift)
+            S = E.sum(axis=1, keepdims=True)
+            loss = np.log(S[:, 0]).mean() - Z_shift[self.rows, self.y].mean()
+            dZ = E / S  # softmax
+            dZ[self.rows, self.y] -= 1
+            dZ /= m  # (softmax - onehot) / m
+        else:
+            D = Z - self.y
+            loss = (D * D).mean()
+            dZ = D * (2 / D.size)
+        dW1 = None
+        for l in range(L - 1, -1, -1):
+            dW = dZ.T @ A[l]  # (n[l+1], n[l])
+            db = dZ.sum(axis=0)
+            if l > 0:
+                dA = dZ @ Ws[l]
+                dZ = dA * (A[l] > 0) if self.relu else dA * (1 - A[l] * A[l])
+            Ws[l] -= self.lr * dW
+            bs[l] -= self.lr * db
+            dW1 = dW
+        return loss, dW1
+
+
+class NumpyChain:
+    """The elementwise chain written out by hand, forward then backward."""
+
+    def __init__(self, p: ChainProblem) -> None:
+        self.x, self.a, self.b, self.c, self.cycles = p.x, p.a, p.b, p.c, p.cycles
+
+    def step(self) -> tuple[Any, Any]:
+        a, b, c = self.a, self.b, self.c
+        h = self.x
+        saved = []
+        for _ in range(self.cycles):
+            t = np.tanh(h * a + b)
+            e = np.exp(t - c)
+            h = np.maximum(e, 0)
+            saved.append((t, e))
+        loss = h.sum()
+        g = np.ones_like(h)
+        for t, e in reversed(saved):
+            g = g * (e > 0)  # relu
+            g = g * e  # exp
+            g = g * (1 - t * t)  # tanh (sub and add pass g through)
+            g = g * a  # mul
+        return loss, g
+
+
+def numpy_forward_only(p: ChainProblem) -> Callable[[], Any]:
+    """The same NumPy calls as NumpyChain's forward, with no autodiff and nothing saved."""
+    a, b, c, x, cycles = p.a, p.b, p.c, p.x, p.cycles
+
+    def forward() -> Any:
+        h = x
+        for _ in range(cycles):
+            h = np.maximum(np.exp(np.tanh(h * a + b) - c), 0)
+        return h.sum()
+
+    return forward
+
+
+# --------------------------------------------------------------------------------------
+# tinygrad_nn, written as a user would.
+# --------------------------------------------------------------------------------------
+
+
+def _activate(h: Any, activation: str) -> Any:
+    return h.relu() if activation == "relu" else h.tanh()
+
+
+class TinygradMLP:
+    """Raw Tensors: ``h = h @ W.T + b``; F.cross_entropy / F.mse_loss; manual SGD."""
+
+    def __init__(self, p: MLPProblem) -> None:
+        import tinygrad_nn.functional as F
+        from tinygrad_nn import Tensor
+
+        self.F = F
+        self.X, self.y, self.lr = Tensor(p.X), Tensor(p.y), p.lr
+        self.Ws = [Tensor(W.copy(), requires_grad=True) for W in p.weights]
+        self.bs = [Tensor(b.copy(), requires_grad=True) for b in p.biases]
+        self.params = [t for pair in zip(self.Ws, self.bs, strict=True) for t in pair]
+        self.activation, self.loss = p.activation, p.loss
+
+    def step(self) -> tuple[Any, Any]:
+        h = self.X
+        last = len(self.Ws) - 1
+        for l, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
+            h = h @ W.T + b
+            if l < last:
+                h = _activate(h, self.activation)
+        if self.loss == "cross_entropy":
+            loss = self.F.cross_entropy(h, self.y)
+        else:
+            loss = self.F.mse_loss(h, self.y)
+        loss.backward()
+        dW1 = self.Ws[0].grad
+        for p in self.params:
+            p.data -= self.lr * p.grad
+            p.grad = None
+        return loss.data, dW1
+
+
+class TinygradNNMLP:
+    """``nn.MLP`` + ``optim.SGD``: the library's own building blocks."""
+
+    def __init__(self, p: MLPProblem) -> None:
+        import tinygrad_nn.functional as F
+        from tinygrad_nn import Tensor, nn, optim
+
+        self.F = F
+        self.X, self.y = Tensor(p.X), Tensor(p.y)
+        self.model = nn.MLP(list(p.sizes), activation=p.activation)
+        linears = [m for m in _walk_modules(self.model) if isinstance(m, nn.Linear)]
+        for lin, W, b in zip(linears, p.weights, p.biases, strict=True):
+            lin.weight.data[...] = W
+            lin.bias.data[...] = b
+        self.first_weight = linears[0].weight
+        self.opt = optim.SGD(self.model.parameters(), lr=p.lr)
+        self.loss = p.loss
+
+    def step(self) -> tuple[Any, Any]:
+        self.opt.zero_grad()
+        out = self.model(self.X)
+        if self.loss == "cross_entropy":
+            loss = self.F.cross_entropy(out, self.y)
+        else:
+            loss = self.F.mse_loss(out, self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.data, self.first_weight.grad
+
+
+def _walk_modules(module: Any) -> list[Any]:
+    """All sub-modules in definition order (tinygrad_nn.nn has no .modules() in API.md)."""
+    out, stack = [], [module]
+    while stack:
+        m = stack.pop()
+        out.append(m)
+        children = [v for v in vars(m).values() if hasattr(v, "parameters") and hasattr(v, "forward")]
+        for v in vars(m).values():
+            if isinstance(v, list | tuple):
+                children.extend(c for c in v if hasattr(c, "parameters") and hasattr(c, "forward"))
+        stack.extend(reversed(children))
+    return out
+
+
+class TinygradChain:
+    def __init__(self, p: ChainProblem) -> None:
+        from tinygrad_nn import Tensor
+
+        self.x = Tensor(p.x.copy(), requires_grad=True)
+        self.a, self.b, self.c = Tensor(p.a), Tensor(p.b), Tensor(p.c)
+        self.cycles = p.cycles
+
+    def step(self) -> tuple[Any, Any]:
+        a, b, c = self.a, self.b, self.c
+        h = self.x
+        for _ in range(self.cycles):
+            h = ((h * a + b).tanh() - c).exp().relu()
+        loss = h.sum()
+        loss.backward()
+        dx = self.x.grad
+        self.x.grad = None
+        return loss.data, dx
+
+
+# --------------------------------------------------------------------------------------
+# PyTorch eager, written as a user would (nn.Sequential of nn.Linear, optim.SGD).
+# --------------------------------------------------------------------------------------
+
+
+class TorchMLP:
+    def __init__(self, p: MLPProblem) -> None:
+        import torch
+
+        self.torch = torch
+        layers: list[Any] = []
+        for l, (W, b) in enumerate(zip(p.weights, p.biases, strict=True)):
+            lin = torch.nn.Linear(W.shape[1], W.shape[0], dtype=_torch_dtype(W.dtype))
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(W))
+                lin.bias.copy_(torch.from_numpy(b))
+            layers.append(lin)
+            if l < len(p.weights) - 1:
+                layers.append(torch.nn.ReLU() if p.activation == "relu" else torch.nn.Tanh())
+        self.model = torch.nn.Sequential(*layers)
+        self.first_weight = layers[0].weight
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=p.lr)
+        self.X, self.y = torch.from_numpy(p.X), torch.from_numpy(p.y)
+        fn = torch.nn.functional
+        self.loss_fn = fn.cross_entropy if p.loss == "cross_entropy" else fn.mse_loss
+
+    def step(self) -> tuple[Any, Any]:
+        self.opt.zero_grad()
+        loss = self.loss_fn(self.model(self.X), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.detach(), self.first_weight.grad
+
+
+class TorchChain:
+    def __init__(self, p: ChainProblem) -> None:
+        import torch
+
+        self.x = torch.tensor(p.x, requires_grad=True)
+        self.a, self.b, self.c = (torch.from_numpy(v) for v in (p.a, p.b, p.c))
+        self.cycles = p.cycles
+
+    def step(self) -> tuple[Any, Any]:
+        a, b, c = self.a, self.b, self.c
+        h = self.x
+        for _ in range(self.cycles):
+            h = ((h * a + b).tanh() - c).exp().relu()
+        loss = h.sum()
+        loss.backward()
+        dx = self.x.grad
+        self.x.grad = None
+        return loss.detach(), dx
+
+
+def _torch_dtype(dtype: np.dtype) -> Any:
+    import torch
+
+    return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[np.dtype(dtype)]
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A framework's loss or gradient as a NumPy array (a copy)."""
+    if hasattr(value, "detach"):  # torch.Tensor
+        return np.array(value.detach().numpy())
+    if hasattr(value, "data") and not isinstance(value, np.ndarray | np.generic):
+        return np.array(value.data)
+    return np.array(value)
+
+
+# --------------------------------------------------------------------------------------
+# Workloads and which frameworks run them.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    name: str
+    title: str
+    make: Callable[[bool, type], Problem]  # (quick, dtype) -> problem
+    target: float  # the issue-5 target ratio to hand-written NumPy
+    per_op: bool = False  # report time per op instead of per step
+    runners: dict[str, Callable[[Any], Runner]] = field(default_factory=dict)
+
+
+MLP_RUNNERS: dict[str, Callable[[Any], Runner]] = {
+    "numpy": NumpyMLP,
+    "tinygrad_nn": TinygradMLP,
+    "tinygrad_nn.nn": TinygradNNMLP,
+    "torch": TorchMLP,
+}
+CHAIN_RUNNERS: dict[str, Callable[[Any], Runner]] = {
+    "numpy": NumpyChain,
+    "tinygrad_nn": TinygradChain,
+    "torch": TorchChain,
+}
+
+WORKLOADS: dict[str, Workload] = {
+    "mlp_small": Workload(
+        "mlp_small",
+        "MLP 784-256-128-10, batch 128, ReLU, softmax CE, SGD",
+        lambda quick, dt: make_mlp_problem(
+            [784, 256, 128, 10] if not quick else [20, 16, 8, 10], 128 if not quick else 16,
+            "relu", "cross_entropy", dt),
+        1.05,
+        runners=MLP_RUNNERS,
+    ),
+    "mlp_large": Workload(
+        "mlp_large",
+        "MLP 784-1024-1024-10, batch 512, ReLU, softmax CE, SGD",
+        lambda quick, dt: make_mlp_problem(
+            [784, 1024, 1024, 10] if not quick else [30, 24, 24, 10], 512 if not quick else 32,
+            "relu", "cross_entropy", dt),
+        1.02,
+        runners=MLP_RUNNERS,
+    ),
+    "tiny_tanh": Workload(
+        "tiny_tanh",
+        "MLP 2-16-16-1, 64 points, tanh, MSE, SGD",
+        lambda quick, dt: make_mlp_problem([2, 16, 16, 1], 64, "tanh", "mse", dt),
+        2.5,
+        runners=MLP_RUNNERS,
+    ),
+    "per_op": Workload(
+        "per_op",
+        "chain of elementwise ops (mul, add, tanh, sub, exp, relu) on (16, 16), fwd+bwd",
+        lambda quick, dt: make_chain_problem((16, 16), 10 if not quick else 2, dt),
+        2.0,
+        per_op=True,
+        runners=CHAIN_RUNNERS,
+    ),
+}
+
+
+def available_frameworks() -> dict[str, str | None]:
+    """Framework name -> None if usable, else why not."""
+    out: dict[str, str | None] = {"numpy": None}
+    try:
+        import tinygrad_nn  # noqa: F401
+        from tinygrad_nn import Tensor  # noqa: F401
+
+        out["tinygrad_nn"] = None
+    except ImportError as e:
+        out["tinygrad_nn"] = f"not importable ({e})"
+    try:
+        from tinygrad_nn import nn, optim  # noqa: F401
+
+        out["tinygrad_nn.nn"] = None if out["tinygrad_nn"] is None else out["tinygrad_nn"]
+    except ImportError as e:
+        out["tinygrad_nn.nn"] = f"nn/optim not importable ({e})"
+    out["torch"] = None if importlib.util.find_spec("torch") else "not installed"
+    return out
