@@ -59,7 +59,7 @@ def _broadcast_error(op: str, a: Array, b: Array) -> ValueError:
 class Op:
     """A node of the graph: the operation that produced a tensor, with what backward needs."""
 
-    __slots__ = ("parents", "needs_grad", "kwargs", "saved", "released", "scope")
+    __slots__ = ("parents", "needs_grad", "kwargs", "saved", "released", "scope", "seq")
     name: ClassVar[str] = "op"
 
     parents: tuple[Any, ...]
@@ -68,6 +68,7 @@ class Op:
     saved: Any
     released: bool
     scope: tuple[Any, ...] | None
+    seq: int  # creation order: a topological order of the graph
 
     def forward(self, *args: Any, **kwargs: Any) -> Array:
         raise NotImplementedError

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import itertools
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -107,23 +109,30 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
     return t
 
 
+_data_of = operator.attrgetter("data")
+_needs_grad_of = operator.attrgetter("_requires_grad")
+_creation_order = operator.attrgetter("_op.seq")
+_op_counter = itertools.count()
+
+
 def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     """Run ``op_class`` forward on the inputs' data and record a node if any input needs grad."""
     op = op_class()
     op.kwargs = kwargs
-    out = op.forward(*[t.data for t in inputs], **kwargs)
+    out = op.forward(*map(_data_of, inputs), **kwargs)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if _state.anomaly and _nonfinite(out):
         op.parents = inputs
         raise FloatingPointError(f"detect_anomaly: forward of {_describe(op)} produced NaN/Inf")
     if _state.grad_enabled:
-        needs = tuple([t._requires_grad for t in inputs])
+        needs = tuple(map(_needs_grad_of, inputs))
         if True in needs:
             op.parents = inputs
             op.needs_grad = needs
             op.released = False
             op.scope = _state.scope
+            op.seq = next(_op_counter)
             return _new(out, True, op)
     return _new(out, False, None)
 
@@ -138,75 +147,98 @@ class BackwardStep(NamedTuple):
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Non-leaf tensors reachable from root that need grad, each after all of its inputs."""
-    order: list[Tensor] = []
+    """Non-leaf tensors reachable from root, newest first: each before all of its inputs.
+
+    A tensor is always created after its inputs, so creation order is a topological order;
+    finding the reachable set is one iterative pass and the sort runs in C.
+    """
+    nodes = [root]
     visited = {root}
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack = [root]
     while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        stack.append((t, True))
-        for parent in t._op.parents:  # type: ignore[union-attr]
+        for parent in stack.pop()._op.parents:  # type: ignore[union-attr]
             if parent._op is not None and parent not in visited:
                 visited.add(parent)
-                stack.append((parent, False))
-    return order
+                stack.append(parent)
+                nodes.append(parent)
+    nodes.sort(key=_creation_order, reverse=True)
+    return nodes
 
 
 def backward_steps(
     root: Tensor, grad: Any = None, retain_graph: bool = False
-) -> Iterator[BackwardStep]:
-    """The reverse topological sweep from ``root``, one step per op (``backward`` runs it all).
+) -> list[BackwardStep]:
+    """Run ``root.backward`` and return its steps, one per op in the order they ran.
+
+    Each step holds the op, the gradient of its output, and the gradients it sent to its
+    inputs (already summed back to each input's shape; None where none was needed).
+    """
+    steps: list[BackwardStep] = []
+    _sweep(root, grad, retain_graph, steps.append)
+    return steps
+
+
+def _sweep(
+    root: Tensor,
+    grad: Any,
+    retain_graph: bool,
+    on_step: Callable[[BackwardStep], None] | None = None,
+) -> None:
+    """The reverse topological sweep from ``root``, accumulating into ``.grad``.
 
     Gradients of intermediate tensors are summed in a dict and dropped once used; leaves (and
     tensors that called ``retain_grad``) get ``.grad`` accumulated with += when the sweep ends.
     """
     seed = _seed_gradient(root, grad)
     if root._op is None:  # backward on a leaf: its gradient is the seed itself
-        _accumulate_grads({root: seed}, set())
+        _accumulate_grads({root: seed})
         return
     order = _topological_order(root)
     for t in order:
         if t._op.released:  # type: ignore[union-attr]
             raise RuntimeError(
-                f"backward: the graph through '{t._op.name}' (output shape {t.shape}) was "  # type: ignore[union-attr]
-                "already released by an earlier backward(); pass retain_graph=True to the "
-                "first call to backpropagate through it twice"
+                f"backward: the graph through '{t.op}' (output shape {t.shape}) was already "
+                "released by an earlier backward(); pass retain_graph=True to the first call "
+                "to backpropagate through it twice"
             )
     grads: dict[Tensor, Array] = {root: seed}
     finished: dict[Tensor, Array] = {}
     anomaly = _state.anomaly
-    for t in reversed(order):
+    for t in order:
         dZ = grads.pop(t, None)
         if dZ is None:  # nothing reached this node (e.g. an input that needs no grad)
             continue
         if t._retain:
             finished[t] = dZ
         op: Op = t._op  # type: ignore[assignment]
-        input_grads = list(op.backward(dZ))
-        for i, (parent, g) in enumerate(zip(op.parents, input_grads, strict=True)):
-            if g is None or not op.needs_grad[i]:
-                input_grads[i] = None
+        input_grads = op.backward(dZ)
+        parents, needs = op.parents, op.needs_grad
+        sent: list[Array | None] | None = [None] * len(parents) if on_step else None
+        for i in range(len(parents)):
+            g = input_grads[i]
+            if g is None or not needs[i]:
                 continue
-            if g.shape != parent.data.shape:
-                g = unbroadcast(g, parent.data.shape)
-            if g.dtype != parent.data.dtype:
-                g = g.astype(parent.data.dtype)
+            parent = parents[i]
+            data = parent.data
+            if g.shape != data.shape:
+                g = unbroadcast(g, data.shape)
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
             if anomaly and _nonfinite(g):
                 raise FloatingPointError(
                     f"detect_anomaly: backward of {_describe(op)} produced NaN/Inf in the "
                     f"gradient of input {i} (shape {parent.shape})"
                 )
-            input_grads[i] = g
-            target = finished if parent._op is None else grads
+            target = grads if parent._op is not None else finished
             previous = target.get(parent)
             target[parent] = g if previous is None else previous + g
+            if sent is not None:
+                sent[i] = g
         if not retain_graph:
             op.release()
-        yield BackwardStep(t, op, dZ, tuple(input_grads))
-    _accumulate_grads(finished, set())
+        if on_step is not None:
+            on_step(BackwardStep(t, op, dZ, tuple(sent)))  # type: ignore[arg-type]
+    _accumulate_grads(finished)
 
 
 def _seed_gradient(root: Tensor, grad: Any) -> Array:
@@ -232,8 +264,9 @@ def _seed_gradient(root: Tensor, grad: Any) -> Array:
     return seed
 
 
-def _accumulate_grads(finished: dict[Tensor, Array], taken: set[int]) -> None:
+def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
     """``t.grad += g`` for each finished tensor, never letting two .grad share one buffer."""
+    taken: set[int] = set()
     for t, g in finished.items():
         if t.grad is not None:
             t.grad += g
@@ -595,8 +628,7 @@ class Tensor:
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(x) into ``x.grad`` for every tensor x with requires_grad."""
-        for _ in backward_steps(self, grad, retain_graph):
-            pass
+        _sweep(self, grad, retain_graph)
 
     def zero_grad(self) -> None:
         self.grad = None
