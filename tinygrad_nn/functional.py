@@ -1,7 +1,8 @@
 """Activations and losses (``import tinygrad_nn.functional as F``), built on ``ops``.
 
-Every loss takes ``reduction="mean" | "sum" | "none"``. Targets are constants: they get no
-gradient. Shapes are checked so that nothing broadcasts silently into a wrong loss.
+Every loss takes ``reduction="mean" | "sum" | "none"``. Targets are constants (no gradient),
+except in ``mse_loss``, where a Tensor target gets one too.
+Shapes are checked so that nothing broadcasts silently into a wrong loss.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def _same_shape(fn: str, pred: Tensor, target: Tensor, what: str = "pred") -> No
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """mean((pred - target)^2) over all elements (``sum`` / per element with ``none``)."""
     _check_reduction("mse_loss", reduction)
-    y = _target(target, pred)
+    # a Tensor target keeps its graph: (pred - target)^2 is differentiable in both
+    y = target.astype(pred.dtype) if isinstance(target, Tensor) else _target(target, pred)
     _same_shape("mse_loss", pred, y)
     return apply(ops.MSELoss, pred, y, reduction=reduction)
 
