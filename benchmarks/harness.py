@@ -113,17 +113,26 @@ class Memory:
     live_after_bytes: list[tuple[int, int]]  # (step, bytes live above the start) over the long run
     growth_bytes: int  # live at the last sample minus live after the second sample
     steps_run: int
+    cyclic_objects_per_step: int  # objects only the cycle collector frees (0: refcounting frees all)
 
 
 def measure_memory(runner: Runner, long_steps: int, long_seconds: float) -> Memory:
     """Peak traced memory of one step, and live memory sampled over a long run.
 
     Uses tracemalloc, which sees NumPy's array buffers and Python objects (not PyTorch's
-    CPU allocator). The long run stops early after ``long_seconds`` and says so in
-    ``steps_run``. Results returned by a step are dropped before the next one starts, as
-    a training loop that reassigns ``loss`` does.
+    CPU allocator). Live memory is read after ``gc.collect()``, which also empties
+    CPython's free lists (otherwise the tuple free list, filling up over the first few
+    hundred steps, looks like a slow leak). The long run stops early after
+    ``long_seconds`` and says so in ``steps_run``. A step's results are dropped before the
+    next one starts, as in a training loop that reassigns ``loss``.
     """
     gc.collect()
+    gc.disable()
+    try:
+        runner.step()
+        cyclic = gc.collect()  # what refcounting alone could not free
+    finally:
+        gc.enable()
     tracemalloc.start()
     try:
         runner.step()  # let tracemalloc see a warm step first
@@ -142,6 +151,7 @@ def measure_memory(runner: Runner, long_steps: int, long_seconds: float) -> Memo
             runner.step()
             out_of_time = time.perf_counter() > t_end
             if i == marks[n] or out_of_time:
+                gc.collect()
                 live[n] = i, tracemalloc.get_traced_memory()[0] - base
                 n += 1
                 if out_of_time:
@@ -150,7 +160,7 @@ def measure_memory(runner: Runner, long_steps: int, long_seconds: float) -> Memo
         tracemalloc.stop()
     samples = [(int(i), int(b)) for i, b in live[:n]]
     growth = samples[-1][1] - samples[min(1, n - 1)][1]
-    return Memory(peak, samples, growth, samples[-1][0])
+    return Memory(peak, samples, growth, samples[-1][0], cyclic)
 
 
 # ------------------------------------------------------------------ machine and output
