@@ -96,12 +96,20 @@ def rel_err(value: np.ndarray, ref: np.ndarray) -> float:
     return float(np.max(np.abs(value - ref))) / (scale or 1.0) if ref.size else 0.0
 
 
-def check_against(ref_result: tuple[Any, Any], result: tuple[Any, Any], dtype: np.dtype, tol: float) -> Check:
+def check_against(
+    ref_result: tuple[Any, Any], result: tuple[Any, Any], dtype: np.dtype, tol: float
+) -> Check:
     """Compare one step's (loss, first-layer grad) with the NumPy reference's."""
     loss_ref, grad_ref = (to_numpy(v) for v in ref_result)
     loss, grad = (to_numpy(v) for v in result)
     dtype_ok = loss.dtype == dtype and grad.dtype == dtype
-    return Check(rel_err(loss, loss_ref), rel_err(grad, grad_ref), dtype_ok, f"{loss.dtype}/{grad.dtype}", tol)
+    return Check(
+        rel_err(loss, loss_ref),
+        rel_err(grad, grad_ref),
+        dtype_ok,
+        f"{loss.dtype}/{grad.dtype}",
+        tol,
+    )
 
 
 # ------------------------------------------------------------------ memory
@@ -113,7 +121,9 @@ class Memory:
     live_after_bytes: list[tuple[int, int]]  # (step, bytes live above the start) over the long run
     growth_bytes: int  # live at the last sample minus live after the second sample
     steps_run: int
-    cyclic_objects_per_step: int  # objects only the cycle collector frees (0: refcounting frees all)
+    cyclic_objects_per_step: (
+        int  # objects only the cycle collector frees (0: refcounting frees all)
+    )
 
 
 def measure_memory(runner: Runner, long_steps: int, long_seconds: float) -> Memory:
@@ -181,12 +191,17 @@ def machine_info() -> dict[str, Any]:
         from threadpoolctl import threadpool_info
 
         info["blas"] = [
-            {k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "prefix")}
+            {
+                k: d.get(k)
+                for k in ("internal_api", "version", "architecture", "num_threads", "prefix")
+            }
             for d in threadpool_info()
             if d.get("user_api") == "blas"
         ]
     except ImportError:
-        info["blas"] = "threadpoolctl not installed (pip install threadpoolctl to see the BLAS kernel)"
+        info["blas"] = (
+            "threadpoolctl not installed (pip install threadpoolctl to see the BLAS kernel)"
+        )
     try:
         import torch
 
@@ -241,5 +256,7 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
     lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
-        lines.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        lines.append(
+            "| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+        )
     return "\n".join(lines)

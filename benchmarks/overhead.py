@@ -27,7 +27,6 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np
 
 from benchmarks.harness import markdown_table, time_interleaved
 from benchmarks.workloads import (
@@ -100,10 +99,14 @@ def report(us: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shape", type=int, nargs="+", default=[16, 16])
     parser.add_argument("--cycles", type=int, default=10, help="6 ops per cycle")
-    parser.add_argument("--repeats", type=int, default=None, help="timing rounds (default 15; quick 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timing rounds (default 15; quick 3)"
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 15)

@@ -14,6 +14,7 @@ the NumPy baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -87,14 +88,18 @@ def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) 
 
     problem = wl.make(args.quick, np.float32)
     runners = {fw: wl.runners[fw](problem) for fw in ok_frameworks}
-    timings = time_interleaved({fw: r.step for fw, r in runners.items()}, args.repeats, args.min_block)
+    timings = time_interleaved(
+        {fw: r.step for fw, r in runners.items()}, args.repeats, args.min_block
+    )
     del runners
 
     memory: dict[str, Memory] = {}
     if args.long_steps > 0:
         for fw in ok_frameworks:
             if fw in TRACED:
-                memory[fw] = measure_memory(wl.runners[fw](problem), args.long_steps, args.long_seconds)
+                memory[fw] = measure_memory(
+                    wl.runners[fw](problem), args.long_steps, args.long_seconds
+                )
 
     n_ops = getattr(problem, "n_ops", 1)
     base = timings["numpy"].median_s
@@ -103,19 +108,23 @@ def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) 
         t: Timing = timings[fw]
         ratio = t.median_s / base
         mem = memory.get(fw)
-        mem_ratio = mem.peak_bytes / memory["numpy"].peak_bytes if mem and "numpy" in memory else None
-        rows.append({
-            "framework": fw,
-            "time_s": t.median_s / n_ops,
-            "iqr_pct": 100 * (t.q3_s - t.q1_s) / t.median_s,
-            "ratio": ratio,
-            "target": wl.target if fw.startswith("tinygrad_nn") else None,
-            "peak_bytes": mem.peak_bytes if mem else None,
-            "mem_ratio": mem_ratio,
-            "growth_bytes": mem.growth_bytes if mem else None,
-            "long_steps": mem.steps_run if mem else None,
-            "check_ok": check_line(fw, checks[fw])[0],
-        })
+        mem_ratio = (
+            mem.peak_bytes / memory["numpy"].peak_bytes if mem and "numpy" in memory else None
+        )
+        rows.append(
+            {
+                "framework": fw,
+                "time_s": t.median_s / n_ops,
+                "iqr_pct": 100 * (t.q3_s - t.q1_s) / t.median_s,
+                "ratio": ratio,
+                "target": wl.target if fw.startswith("tinygrad_nn") else None,
+                "peak_bytes": mem.peak_bytes if mem else None,
+                "mem_ratio": mem_ratio,
+                "growth_bytes": mem.growth_bytes if mem else None,
+                "long_steps": mem.steps_run if mem else None,
+                "check_ok": check_line(fw, checks[fw])[0],
+            }
+        )
     print(markdown_table(*_table(wl, rows)))
     return {
         "workload": wl.name,
@@ -132,8 +141,17 @@ def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) 
 
 def _table(wl: Workload, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     unit = "time / op" if wl.per_op else "time / step"
-    header = ["framework", unit, "IQR", "x NumPy", "target", "peak mem / step", "x NumPy",
-              "live-memory growth", "check"]
+    header = [
+        "framework",
+        unit,
+        "IQR",
+        "x NumPy",
+        "target",
+        "peak mem / step",
+        "x NumPy",
+        "live-memory growth",
+        "check",
+    ]
     out = []
     for r in rows:
         target = ""
@@ -141,41 +159,70 @@ def _table(wl: Workload, rows: list[dict[str, Any]]) -> tuple[list[str], list[li
             target = f"<= {r['target']:g} {'met' if r['ratio'] <= r['target'] else 'MISSED'}"
         mem_ratio = ""
         if r["mem_ratio"] is not None:
-            met = "" if r["framework"] == "numpy" else (" met" if r["mem_ratio"] <= MEMORY_TARGET else " MISSED")
+            met = (
+                ""
+                if r["framework"] == "numpy"
+                else (" met" if r["mem_ratio"] <= MEMORY_TARGET else " MISSED")
+            )
             mem_ratio = f"{r['mem_ratio']:.2f}{met}"
-        out.append([
-            r["framework"],
-            format_seconds(r["time_s"]),
-            f"{r['iqr_pct']:.0f}%",
-            f"{r['ratio']:.2f}",
-            target,
-            format_bytes(r["peak_bytes"]) if r["peak_bytes"] is not None else "n/a",
-            mem_ratio,
-            f"{format_bytes(r['growth_bytes'])} over {r['long_steps']} steps"
-            if r["growth_bytes"] is not None else "n/a",
-            "PASS" if r["check_ok"] else "FAIL",
-        ])
+        out.append(
+            [
+                r["framework"],
+                format_seconds(r["time_s"]),
+                f"{r['iqr_pct']:.0f}%",
+                f"{r['ratio']:.2f}",
+                target,
+                format_bytes(r["peak_bytes"]) if r["peak_bytes"] is not None else "n/a",
+                mem_ratio,
+                f"{format_bytes(r['growth_bytes'])} over {r['long_steps']} steps"
+                if r["growth_bytes"] is not None
+                else "n/a",
+                "PASS" if r["check_ok"] else "FAIL",
+            ]
+        )
     return header, out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
-    parser.add_argument("--frameworks", nargs="+", default=None,
-                        help="subset of numpy, tinygrad_nn, tinygrad_nn.nn, torch (numpy is always run)")
-    parser.add_argument("--repeats", type=int, default=None, help="timing rounds (default 15; quick 3)")
-    parser.add_argument("--min-block", type=float, default=None,
-                        help="seconds per timed block of steps (default 0.1; quick 0.002)")
-    parser.add_argument("--long-steps", type=int, default=None,
-                        help="steps of the memory run (default 1000; quick 20; 0 skips memory)")
-    parser.add_argument("--long-seconds", type=float, default=20.0,
-                        help="stop a memory run early after this many seconds")
+    parser.add_argument(
+        "--frameworks",
+        nargs="+",
+        default=None,
+        help="subset of numpy, tinygrad_nn, tinygrad_nn.nn, torch (numpy is always run)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timing rounds (default 15; quick 3)"
+    )
+    parser.add_argument(
+        "--min-block",
+        type=float,
+        default=None,
+        help="seconds per timed block of steps (default 0.1; quick 0.002)",
+    )
+    parser.add_argument(
+        "--long-steps",
+        type=int,
+        default=None,
+        help="steps of the memory run (default 1000; quick 20; 0 skips memory)",
+    )
+    parser.add_argument(
+        "--long-seconds",
+        type=float,
+        default=20.0,
+        help="stop a memory run early after this many seconds",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (smoke test)")
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (3 if args.quick else 15)
     args.min_block = args.min_block or (0.002 if args.quick else 0.1)
-    args.long_steps = args.long_steps if args.long_steps is not None else (20 if args.quick else 1000)
+    args.long_steps = (
+        args.long_steps if args.long_steps is not None else (20 if args.quick else 1000)
+    )
 
     info = machine_info()
     print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
@@ -184,19 +231,34 @@ def main(argv: list[str] | None = None) -> int:
     for fw, why in available.items():
         if why is not None and fw in wanted:
             print(f"skipping {fw}: {why}")
+    # Objects alive now (imports, above all PyTorch's) are never garbage: keep every
+    # collection from scanning them again, for all frameworks alike.
+    gc.collect()
+    gc.freeze()
     t0 = time.perf_counter()
     results = []
     for name in args.workloads:
         wl = WORKLOADS[name]
-        frameworks = ["numpy"] + [fw for fw in wl.runners
-                                  if fw != "numpy" and fw in wanted and available.get(fw) is None]
+        frameworks = ["numpy"] + [
+            fw for fw in wl.runners if fw != "numpy" and fw in wanted and available.get(fw) is None
+        ]
         results.append(run_workload(wl, frameworks, args))
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
     if args.json:
-        args.json.write_text(json.dumps(to_jsonable({"machine": info, "args": vars(args), "results": results}),
-                                        indent=1, default=str))
+        args.json.write_text(
+            json.dumps(
+                to_jsonable({"machine": info, "args": vars(args), "results": results}),
+                indent=1,
+                default=str,
+            )
+        )
         print(f"wrote {args.json}")
-    failed = [(r["workload"], row["framework"]) for r in results for row in r["rows"] if not row["check_ok"]]
+    failed = [
+        (r["workload"], row["framework"])
+        for r in results
+        for row in r["rows"]
+        if not row["check_ok"]
+    ]
     failed += [(r["workload"], fw) for r in results for fw in r["errors"]]
     if failed:
         print("correctness FAILED for:", ", ".join(f"{w}/{fw}" for w, fw in failed))

@@ -59,7 +59,12 @@ Problem = MLPProblem | ChainProblem
 
 
 def make_mlp_problem(
-    sizes: list[int], batch: int, activation: str, loss: str, dtype: type = np.float32, seed: int = 0
+    sizes: list[int],
+    batch: int,
+    activation: str,
+    loss: str,
+    dtype: type = np.float32,
+    seed: int = 0,
 ) -> MLPProblem:
     """Random data and PyTorch-style initial weights (uniform in +-1/sqrt(fan_in))."""
     rng = np.random.default_rng(seed)
@@ -77,7 +82,9 @@ def make_mlp_problem(
     return MLPProblem(sizes, activation, loss, X, y, weights, biases)
 
 
-def make_chain_problem(shape: tuple[int, ...], cycles: int, dtype: type = np.float32, seed: int = 0) -> ChainProblem:
+def make_chain_problem(
+    shape: tuple[int, ...], cycles: int, dtype: type = np.float32, seed: int = 0
+) -> ChainProblem:
     rng = np.random.default_rng(seed)
 
     def draw(low: float, high: float) -> np.ndarray:
@@ -123,14 +130,14 @@ class NumpyMLP:
             loss = (D * D).mean()
             dZ = D * (2 / D.size)
         dW1 = None
-        for l in range(L - 1, -1, -1):
-            dW = dZ.T @ A[l]  # (n[l+1], n[l])
+        for k in range(L - 1, -1, -1):
+            dW = dZ.T @ A[k]  # (n[k+1], n[k])
             db = dZ.sum(axis=0)
-            if l > 0:
-                dA = dZ @ Ws[l]
-                dZ = dA * (A[l] > 0) if self.relu else dA * (1 - A[l] * A[l])
-            Ws[l] -= self.lr * dW
-            bs[l] -= self.lr * db
+            if k > 0:
+                dA = dZ @ Ws[k]
+                dZ = dA * (A[k] > 0) if self.relu else dA * (1 - A[k] * A[k])
+            Ws[k] -= self.lr * dW
+            bs[k] -= self.lr * db
             dW1 = dW
         return loss, dW1
 
@@ -199,9 +206,9 @@ class TinygradMLP:
     def step(self) -> tuple[Any, Any]:
         h = self.X
         last = len(self.Ws) - 1
-        for l, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
+        for k, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
             h = h @ W.T + b
-            if l < last:
+            if k < last:
                 h = _activate(h, self.activation)
         if self.loss == "cross_entropy":
             loss = self.F.cross_entropy(h, self.y)
@@ -251,7 +258,9 @@ def _walk_modules(module: Any) -> list[Any]:
     while stack:
         m = stack.pop()
         out.append(m)
-        children = [v for v in vars(m).values() if hasattr(v, "parameters") and hasattr(v, "forward")]
+        children = [
+            v for v in vars(m).values() if hasattr(v, "parameters") and hasattr(v, "forward")
+        ]
         for v in vars(m).values():
             if isinstance(v, list | tuple):
                 children.extend(c for c in v if hasattr(c, "parameters") and hasattr(c, "forward"))
@@ -290,13 +299,13 @@ class TorchMLP:
 
         self.torch = torch
         layers: list[Any] = []
-        for l, (W, b) in enumerate(zip(p.weights, p.biases, strict=True)):
+        for k, (W, b) in enumerate(zip(p.weights, p.biases, strict=True)):
             lin = torch.nn.Linear(W.shape[1], W.shape[0], dtype=_torch_dtype(W.dtype))
             with torch.no_grad():
                 lin.weight.copy_(torch.from_numpy(W))
                 lin.bias.copy_(torch.from_numpy(b))
             layers.append(lin)
-            if l < len(p.weights) - 1:
+            if k < len(p.weights) - 1:
                 layers.append(torch.nn.ReLU() if p.activation == "relu" else torch.nn.Tanh())
         self.model = torch.nn.Sequential(*layers)
         self.first_weight = layers[0].weight
@@ -336,7 +345,9 @@ class TorchChain:
 def _torch_dtype(dtype: np.dtype) -> Any:
     import torch
 
-    return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[np.dtype(dtype)]
+    return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[
+        np.dtype(dtype)
+    ]
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -380,8 +391,12 @@ WORKLOADS: dict[str, Workload] = {
         "mlp_small",
         "MLP 784-256-128-10, batch 128, ReLU, softmax CE, SGD",
         lambda quick, dt: make_mlp_problem(
-            [784, 256, 128, 10] if not quick else [20, 16, 8, 10], 128 if not quick else 16,
-            "relu", "cross_entropy", dt),
+            [784, 256, 128, 10] if not quick else [20, 16, 8, 10],
+            128 if not quick else 16,
+            "relu",
+            "cross_entropy",
+            dt,
+        ),
         1.05,
         runners=MLP_RUNNERS,
     ),
@@ -389,8 +404,12 @@ WORKLOADS: dict[str, Workload] = {
         "mlp_large",
         "MLP 784-1024-1024-10, batch 512, ReLU, softmax CE, SGD",
         lambda quick, dt: make_mlp_problem(
-            [784, 1024, 1024, 10] if not quick else [30, 24, 24, 10], 512 if not quick else 32,
-            "relu", "cross_entropy", dt),
+            [784, 1024, 1024, 10] if not quick else [30, 24, 24, 10],
+            512 if not quick else 32,
+            "relu",
+            "cross_entropy",
+            dt,
+        ),
         1.02,
         runners=MLP_RUNNERS,
     ),
