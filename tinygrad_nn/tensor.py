@@ -660,12 +660,16 @@ def _index(index: Any) -> Any:
 
 
 def _lift(like: Tensor, x: Any) -> Tensor:
-    """A Tensor as is; an array keeps its dtype; a Python number takes ``like``'s float dtype."""
+    """A Tensor as is; an array keeps its dtype; a number takes ``like``'s dtype where it fits."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
         return _new(x, False, None)
-    dtype = like.data.dtype if like.data.dtype.kind == "f" else _state.default_dtype
+    kind = like.data.dtype.kind
+    if kind == "f" or (kind in "iu" and isinstance(x, (int, np.integer))):
+        dtype = like.data.dtype
+    else:
+        dtype = _state.default_dtype
     try:
         return _new(np.asarray(x, dtype=dtype), False, None)
     except (TypeError, ValueError):
