@@ -176,6 +176,22 @@ def measure_memory(runner: Runner, long_steps: int, long_seconds: float) -> Memo
 # ------------------------------------------------------------------ machine and output
 
 
+_thread_limits: list[Any] = []  # keeps threadpoolctl's limit alive for the whole run
+
+
+def set_threads(n: int) -> None:
+    """Same thread count for all: NumPy's BLAS (threadpoolctl) and PyTorch's intra-op pool."""
+    from threadpoolctl import threadpool_limits
+
+    _thread_limits.append(threadpool_limits(limits=n))
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
 def machine_info() -> dict[str, Any]:
     info: dict[str, Any] = {
         "python": sys.version.split()[0],

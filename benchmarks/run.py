@@ -36,6 +36,7 @@ from benchmarks.harness import (
     machine_info,
     markdown_table,
     measure_memory,
+    set_threads,
     time_interleaved,
     to_jsonable,
 )
@@ -215,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         default=20.0,
         help="stop a memory run early after this many seconds",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit NumPy's BLAS (threadpoolctl) and PyTorch to this many threads",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (smoke test)")
     args = parser.parse_args(argv)
@@ -224,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         args.long_steps if args.long_steps is not None else (20 if args.quick else 1000)
     )
 
+    if args.threads:
+        set_threads(args.threads)
     info = machine_info()
     print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
     available = available_frameworks()

@@ -203,7 +203,7 @@ class TinygradMLP:
         self.params = [t for pair in zip(self.Ws, self.bs, strict=True) for t in pair]
         self.activation, self.loss = p.activation, p.loss
 
-    def step(self) -> tuple[Any, Any]:
+    def forward(self) -> Any:
         h = self.X
         last = len(self.Ws) - 1
         for k, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
@@ -211,15 +211,21 @@ class TinygradMLP:
             if k < last:
                 h = _activate(h, self.activation)
         if self.loss == "cross_entropy":
-            loss = self.F.cross_entropy(h, self.y)
-        else:
-            loss = self.F.mse_loss(h, self.y)
-        loss.backward()
+            return self.F.cross_entropy(h, self.y)
+        return self.F.mse_loss(h, self.y)
+
+    def update(self) -> Any:
+        """SGD; returns the first layer's gradient (the reference is kept, no copy)."""
         dW1 = self.Ws[0].grad
         for p in self.params:
             p.data -= self.lr * p.grad
             p.grad = None
-        return loss.data, dW1
+        return dW1
+
+    def step(self) -> tuple[Any, Any]:
+        loss = self.forward()
+        loss.backward()
+        return loss.data, self.update()
 
 
 class TinygradNNMLP:
@@ -276,16 +282,22 @@ class TinygradChain:
         self.a, self.b, self.c = Tensor(p.a), Tensor(p.b), Tensor(p.c)
         self.cycles = p.cycles
 
-    def step(self) -> tuple[Any, Any]:
+    def forward(self) -> Any:
         a, b, c = self.a, self.b, self.c
         h = self.x
         for _ in range(self.cycles):
             h = ((h * a + b).tanh() - c).exp().relu()
-        loss = h.sum()
-        loss.backward()
+        return h.sum()
+
+    def update(self) -> Any:
         dx = self.x.grad
         self.x.grad = None
-        return loss.data, dx
+        return dx
+
+    def step(self) -> tuple[Any, Any]:
+        loss = self.forward()
+        loss.backward()
+        return loss.data, self.update()
 
 
 # --------------------------------------------------------------------------------------

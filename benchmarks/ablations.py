@@ -1,0 +1,377 @@
+"""Measure candidate engine changes before making them: paired A/B timings of patched steps.
+
+    python benchmarks/ablations.py [--workloads tiny_tanh per_op mlp_small] [--rounds 30]
+                                   [--patches ...] [--breakdown]
+
+Each patch below monkeypatches one engine function or method for the duration of a timing
+block; baseline and patched blocks alternate (order flipped every round) and the figure
+reported is the median over rounds of the paired ratio patched / baseline, which cancels
+the drift of a shared machine far better than comparing two separate medians. Every patch
+is also checked to give the same loss and first-layer gradient as the unpatched engine.
+
+``--breakdown`` splits a tinygrad_nn step into forward (building the graph), the backward
+sweep (and within it the topological sort and the final ``.grad`` accumulation) and the
+SGD update, by timing the phases directly (no profiler overhead).
+
+These patches are experiments for the engine's owner, written against the engine as it
+was when this file was last updated; they are not part of the package. A patch that no
+longer applies (the engine changed) reports an error and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from benchmarks.harness import calibrate, markdown_table, rel_err
+from benchmarks.workloads import WORKLOADS, to_numpy
+
+Patch = Callable[[], Callable[[], None]]  # applies itself, returns its undo
+
+
+def _swap(owner: Any, name: str, value: Any) -> Callable[[], None]:
+    old = getattr(owner, name)
+    setattr(owner, name, value)
+    return lambda: setattr(owner, name, old)
+
+
+def patch_matmul_grad_layout() -> Callable[[], None]:
+    """MatMul.backward gives dB in B's memory layout: for ``x @ W.T`` (B = W.T, a transposed
+    view) it computes (dZ.T @ A).T instead of A.T @ dZ -- the same product -- so that
+    W.grad comes out C-contiguous like W, and the SGD update ``W -= lr * W.grad`` runs on
+    matching layouts instead of striding through a transposed one."""
+    from tinygrad_nn import ops
+
+    original = ops.MatMul.backward
+
+    def backward(self: Any, dZ: np.ndarray) -> tuple[Any, ...]:
+        a, b = self.saved
+        if a.ndim != 2 or b.ndim != 2:
+            return original(self, dZ)
+        need_a, need_b = self.needs_grad
+        dB = None
+        if need_b:
+            transposed = b.flags.f_contiguous and not b.flags.c_contiguous
+            dB = (dZ.T @ a).T if transposed else a.T @ dZ
+        return (dZ @ b.T if need_a else None), dB
+
+    return _swap(ops.MatMul, "backward", backward)
+
+
+def patch_lean_apply() -> Callable[[], None]:
+    """``apply`` with the one- and two-input cases written out (no map/attrgetter, no
+    tuple of needs unless recording) and the output tensor made inline."""
+    from tinygrad_nn import functional
+    from tinygrad_nn import tensor as T
+
+    Tensor, state, counter, nonfinite = T.Tensor, T._state, T._op_counter, T._nonfinite
+    original = T.apply
+
+    def apply(op_class: Any, *inputs: Any, **kwargs: Any) -> Any:
+        op = op_class()
+        op.kwargs = kwargs
+        n = len(inputs)
+        if n == 1:
+            a = inputs[0]
+            out = op.forward(a.data, **kwargs)
+            record = a._requires_grad
+        elif n == 2:
+            a, b = inputs
+            out = op.forward(a.data, b.data, **kwargs)
+            record = a._requires_grad or b._requires_grad
+        else:
+            return original(op_class, *inputs, **kwargs)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if state.anomaly and nonfinite(out):
+            return original(op_class, *inputs, **kwargs)  # let the engine raise its error
+        t = Tensor.__new__(Tensor)
+        t.data = out
+        t.grad = None
+        t.name = None
+        t._retain = False
+        if record and state.grad_enabled:
+            op.parents = inputs
+            op.needs_grad = (a._requires_grad,) if n == 1 else (a._requires_grad, b._requires_grad)
+            op.released = False
+            op.scope = state.scope
+            op.seq = next(counter)
+            t._requires_grad = True
+            t._op = op
+        else:
+            t._requires_grad = False
+            t._op = None
+        return t
+
+    undo = [_swap(T, "apply", apply), _swap(functional, "apply", apply)]
+    return lambda: [u() for u in undo] and None
+
+
+def patch_lean_sweep() -> Callable[[], None]:
+    """The sweep without the per-node BackwardStep bookkeeping when nobody listens, with a
+    dtype identity test before the (slower) dtype comparison, and release() inlined."""
+    from tinygrad_nn import tensor as T
+    from tinygrad_nn.ops import unbroadcast
+
+    original = T._sweep
+
+    def sweep(root: Any, grad: Any, retain_graph: bool, on_step: Any = None) -> None:
+        if on_step is not None or T._state.anomaly or root._op is None:
+            return original(root, grad, retain_graph, on_step)
+        seed = T._seed_gradient(root, grad)
+        order = T._topological_order(root)
+        for t in order:
+            if t._op.released:
+                return original(root, grad, retain_graph, on_step)  # engine raises
+        grads = {root: seed}
+        finished: dict[Any, Any] = {}
+        for t in order:
+            dZ = grads.pop(t, None)
+            if dZ is None:
+                continue
+            if t._retain:
+                finished[t] = dZ
+            op = t._op
+            input_grads = op.backward(dZ)
+            needs = op.needs_grad
+            for i, parent in enumerate(op.parents):
+                g = input_grads[i]
+                if g is None or not needs[i]:
+                    continue
+                data = parent.data
+                if g.shape != data.shape:
+                    g = unbroadcast(g, data.shape)
+                if g.dtype is not data.dtype and g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
+                target = grads if parent._op is not None else finished
+                previous = target.get(parent)
+                target[parent] = g if previous is None else previous + g
+            if not retain_graph:
+                op.saved = None
+                op.released = True
+        T._accumulate_grads(finished)
+
+    return _swap(T, "_sweep", sweep)
+
+
+def patch_cross_entropy_fancy_index() -> Callable[[], None]:
+    """CrossEntropy with class-index targets on 2-D logits (classes on the last axis) picks
+    and scatters with ``logp[rows, target]`` / ``dZ[rows, target] -= 1`` instead of
+    np.take_along_axis / np.put_along_axis, whose Python wrappers build index grids."""
+    from tinygrad_nn import ops
+
+    forward, backward = ops.CrossEntropy.forward, ops.CrossEntropy.backward
+
+    def new_forward(self: Any, z: Any, target: Any, *, axis: int, reduction: str) -> Any:
+        if not (z.ndim == 2 and axis == 1 and target.dtype.kind in "iu"):
+            return forward(self, z, target, axis=axis, reduction=reduction)
+        logp = ops._log_softmax(z, axis)
+        rows = np.arange(z.shape[0])
+        self.saved = (logp, target, rows)
+        return ops._reduce_loss(-logp[rows, target], reduction)
+
+    def new_backward(self: Any, dJ: np.ndarray) -> tuple[Any, ...]:
+        if len(self.saved) != 3:
+            return backward(self, dJ)
+        logp, target, rows = self.saved
+        reduction = self.kwargs["reduction"]
+        dZ = np.exp(logp)  # softmax
+        dZ[rows, target] -= 1
+        scale = ops._loss_scale(dJ, reduction, logp.shape[0])
+        return dZ * (scale[:, None] if reduction == "none" else scale), None
+
+    undo = [
+        _swap(ops.CrossEntropy, "forward", new_forward),
+        _swap(ops.CrossEntropy, "backward", new_backward),
+    ]
+    return lambda: [u() for u in undo] and None
+
+
+def patch_gc_off() -> Callable[[], None]:
+    """Not a code change: the cyclic garbage collector switched off, to show what its
+    collections (triggered by the many GC-tracked Tensor and Op objects) cost."""
+    import gc
+
+    gc.disable()
+    return gc.enable
+
+
+PATCHES: dict[str, Patch] = {
+    "cross_entropy_fancy_index": patch_cross_entropy_fancy_index,
+    "gc_off": patch_gc_off,
+    "matmul_grad_layout": patch_matmul_grad_layout,
+    "lean_apply": patch_lean_apply,
+    "lean_sweep": patch_lean_sweep,
+}
+
+
+@contextmanager
+def applied(names: list[str]) -> Iterator[None]:
+    undo = [PATCHES[name]() for name in names]
+    try:
+        yield
+    finally:
+        for u in reversed(undo):
+            u()
+
+
+def ab_test(workload: str, names: list[str], rounds: int, min_block_s: float) -> dict[str, Any]:
+    """Interleaved timing of NumPy, the tinygrad_nn step, and the step with the patches."""
+    wl = WORKLOADS[workload]
+    problem = wl.make(False, np.float32)
+    ref = wl.runners["tinygrad_nn"](problem).step()
+    with applied(names):
+        got = wl.runners["tinygrad_nn"](problem).step()
+    same = max(rel_err(to_numpy(g), to_numpy(r)) for g, r in zip(got, ref, strict=True))
+    arms = {
+        "numpy": (wl.runners["numpy"](problem).step, []),
+        "before": (wl.runners["tinygrad_nn"](problem).step, []),
+        "after": (wl.runners["tinygrad_nn"](problem).step, names),
+    }
+    blocks = {}
+    for arm, (step, patches) in arms.items():
+        with applied(patches):
+            blocks[arm] = calibrate(step, min_block_s)
+    times: dict[str, list[float]] = {arm: [] for arm in arms}
+    order = list(arms)
+    for r in range(rounds):
+        for arm in order[r % 3 :] + order[: r % 3]:
+            step, patches = arms[arm]
+            n = blocks[arm]
+            with applied(patches):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    step()
+                times[arm].append((time.perf_counter() - t0) / n)
+
+    def paired(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
+
+    return {
+        "before_s": statistics.median(times["before"]),
+        "after_s": statistics.median(times["after"]),
+        "after/before": paired("after", "before"),
+        "before/numpy": paired("before", "numpy"),
+        "after/numpy": paired("after", "numpy"),
+        "same_result_rel": same,
+    }
+
+
+def breakdown(workload: str, steps: int) -> dict[str, float]:
+    """Median microseconds per phase of the raw-Tensor tinygrad_nn step."""
+    from tinygrad_nn import tensor as T
+
+    wl = WORKLOADS[workload]
+    runner = wl.runners["tinygrad_nn"](wl.make(False, np.float32))
+    spent = {"topological sort": 0.0, "accumulate .grad": 0.0}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - t0
+
+        return wrapper
+
+    undo = [
+        _swap(T, "_topological_order", timed("topological sort", T._topological_order)),
+        _swap(T, "_accumulate_grads", timed("accumulate .grad", T._accumulate_grads)),
+    ]
+    phases: dict[str, list[float]] = {
+        k: [] for k in ("forward", "backward", "update", "topological sort", "accumulate .grad")
+    }
+    try:
+        for _ in range(steps + 10):
+            spent["topological sort"] = spent["accumulate .grad"] = 0.0
+            t0 = time.perf_counter()
+            loss = runner.forward()
+            t1 = time.perf_counter()
+            loss.backward()
+            t2 = time.perf_counter()
+            runner.update()
+            t3 = time.perf_counter()
+            del loss
+            for k, v in (("forward", t1 - t0), ("backward", t2 - t1), ("update", t3 - t2)):
+                phases[k].append(v)
+            for k in ("topological sort", "accumulate .grad"):
+                phases[k].append(spent[k])
+    finally:
+        for u in undo:
+            u()
+    return {k: statistics.median(v[10:]) * 1e6 for k, v in phases.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workloads", nargs="+", default=["tiny_tanh", "per_op", "mlp_small"])
+    parser.add_argument("--patches", nargs="+", default=list(PATCHES), choices=list(PATCHES))
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--min-block", type=float, default=0.02)
+    parser.add_argument("--breakdown", action="store_true", help="also split a step in phases")
+    args = parser.parse_args(argv)
+    rows = []
+    for wl in args.workloads:
+        combined = [p for p in args.patches if p != "gc_off"]
+        for names in [[p] for p in args.patches] + ([combined] if len(combined) > 1 else []):
+            label = " + ".join(names)
+            try:
+                r = ab_test(wl, names, args.rounds, args.min_block)
+            except Exception as e:  # the engine changed under the patch: say so, go on
+                rows.append([wl, label, "", "", "", "", f"{type(e).__name__}: {e}"])
+                continue
+            n_ops = getattr(WORKLOADS[wl].make(False, np.float32), "n_ops", 1)
+            rows.append(
+                [
+                    wl,
+                    label,
+                    f"{r['before_s'] / n_ops * 1e6:.2f}",
+                    f"{r['after_s'] / n_ops * 1e6:.2f}",
+                    f"{r['after/before']:.3f}",
+                    f"{r['before/numpy']:.2f} -> {r['after/numpy']:.2f}",
+                    f"{r['same_result_rel']:.1e}",
+                ]
+            )
+            print(f"  {wl} {label}: {r['after/before']:.3f}", file=sys.stderr, flush=True)
+    header = [
+        "workload",
+        "patch",
+        "us before",
+        "us after",
+        "after / before",
+        "x NumPy",
+        "result diff",
+    ]
+    print(markdown_table(header, rows))
+    print("(us per step; per op for per_op. result diff: max rel. difference of loss and dW1)")
+    if args.breakdown:
+        for wl in args.workloads:
+            b = breakdown(wl, 300)
+            total = b["forward"] + b["backward"] + b["update"]
+            print(
+                f"{wl}: step {total:.1f} us = forward {b['forward']:.1f} us "
+                f"({100 * b['forward'] / total:.0f}%), backward {b['backward']:.1f} us "
+                f"({100 * b['backward'] / total:.0f}%; of which topological sort "
+                f"{b['topological sort']:.1f} us, .grad accumulation "
+                f"{b['accumulate .grad']:.1f} us), SGD update {b['update']:.1f} us "
+                f"({100 * b['update'] / total:.0f}%)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
