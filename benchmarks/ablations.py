@@ -8,6 +8,8 @@ block; baseline and patched blocks alternate (order flipped every round) and the
 reported is the median over rounds of the paired ratio patched / baseline, which cancels
 the drift of a shared machine far better than comparing two separate medians. Every patch
 is also checked to give the same loss and first-layer gradient as the unpatched engine.
+Times are CPU time of this process with every library on one thread, which a busy shared
+machine disturbs much less than wall time.
 
 ``--breakdown`` splits a tinygrad_nn step into forward (building the graph), the backward
 sweep (and within it the topological sort and the final ``.grad`` accumulation) and the
@@ -34,7 +36,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 import numpy as np
 
-from benchmarks.harness import calibrate, markdown_table, rel_err
+from benchmarks.harness import calibrate, markdown_table, rel_err, set_threads
 from benchmarks.workloads import WORKLOADS, to_numpy
 
 Patch = Callable[[], Callable[[], None]]  # applies itself, returns its undo
@@ -242,7 +244,7 @@ def ab_test(workload: str, names: list[str], rounds: int, min_block_s: float) ->
     blocks = {}
     for arm, (step, patches) in arms.items():
         with applied(patches):
-            blocks[arm] = calibrate(step, min_block_s)
+            blocks[arm] = calibrate(step, min_block_s, clock=time.process_time)
     times: dict[str, list[float]] = {arm: [] for arm in arms}
     order = list(arms)
     for r in range(rounds):
@@ -250,10 +252,10 @@ def ab_test(workload: str, names: list[str], rounds: int, min_block_s: float) ->
             step, patches = arms[arm]
             n = blocks[arm]
             with applied(patches):
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 for _ in range(n):
                     step()
-                times[arm].append((time.perf_counter() - t0) / n)
+                times[arm].append((time.process_time() - t0) / n)
 
     def paired(a: str, b: str) -> float:
         return statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
@@ -278,11 +280,11 @@ def breakdown(workload: str, steps: int) -> dict[str, float]:
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                spent[name] += time.perf_counter() - t0
+                spent[name] += time.process_time() - t0
 
         return wrapper
 
@@ -296,13 +298,13 @@ def breakdown(workload: str, steps: int) -> dict[str, float]:
     try:
         for _ in range(steps + 10):
             spent["topological sort"] = spent["accumulate .grad"] = 0.0
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             loss = runner.forward()
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             loss.backward()
-            t2 = time.perf_counter()
+            t2 = time.process_time()
             runner.update()
-            t3 = time.perf_counter()
+            t3 = time.process_time()
             del loss
             for k, v in (("forward", t1 - t0), ("backward", t2 - t1), ("update", t3 - t2)):
                 phases[k].append(v)
@@ -324,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-block", type=float, default=0.02)
     parser.add_argument("--breakdown", action="store_true", help="also split a step in phases")
     args = parser.parse_args(argv)
+    set_threads(1)  # one thread everywhere, so that CPU time (steady on a busy machine) is fair
     rows = []
     for wl in args.workloads:
         combined = [p for p in args.patches if p != "gc_off"]

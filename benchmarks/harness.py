@@ -34,36 +34,53 @@ class Timing:
     samples_s: list[float] = field(default_factory=list)
 
 
-def calibrate(step: Callable[[], Any], min_block_s: float, warmup_steps: int = 3) -> int:
+Clock = Callable[[], float]
+CLOCKS: dict[str, Clock] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def calibrate(
+    step: Callable[[], Any],
+    min_block_s: float,
+    warmup_steps: int = 3,
+    clock: Clock = time.perf_counter,
+) -> int:
     """Warm up, then return how many steps make a block of at least min_block_s."""
     for _ in range(warmup_steps):
         step()
     n = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             step()
-        elapsed = time.perf_counter() - t0
+        elapsed = clock() - t0
         if elapsed >= min_block_s:
             return n
         n = max(n + 1, int(n * 1.2 * min_block_s / max(elapsed, 1e-9)))
 
 
 def time_interleaved(
-    steps: dict[str, Callable[[], Any]], repeats: int, min_block_s: float
+    steps: dict[str, Callable[[], Any]],
+    repeats: int,
+    min_block_s: float,
+    clock: Clock = time.perf_counter,
 ) -> dict[str, Timing]:
-    """Median time per call of each function; frameworks interleaved round by round."""
+    """Median time per call of each function; frameworks interleaved round by round.
+
+    ``clock`` is wall time by default; ``time.process_time`` (CPU time of this process)
+    is steadier on a busy machine but is only a fair measure when every framework runs
+    on one thread (it adds up the time of all threads).
+    """
     names = list(steps)
-    block = {name: calibrate(steps[name], min_block_s) for name in names}
+    block = {name: calibrate(steps[name], min_block_s, clock=clock) for name in names}
     samples: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
         k = r % len(names)
         for name in names[k:] + names[:k]:
             step, n = steps[name], block[name]
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(n):
                 step()
-            samples[name].append((time.perf_counter() - t0) / n)
+            samples[name].append((clock() - t0) / n)
     out = {}
     for name, s in samples.items():
         q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0]] * 3

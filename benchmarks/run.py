@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 import numpy as np
 
 from benchmarks.harness import (
+    CLOCKS,
     Check,
     Memory,
     Timing,
@@ -90,7 +91,7 @@ def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) 
     problem = wl.make(args.quick, np.float32)
     runners = {fw: wl.runners[fw](problem) for fw in ok_frameworks}
     timings = time_interleaved(
-        {fw: r.step for fw, r in runners.items()}, args.repeats, args.min_block
+        {fw: r.step for fw, r in runners.items()}, args.repeats, args.min_block, CLOCKS[args.clock]
     )
     del runners
 
@@ -222,6 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="limit NumPy's BLAS (threadpoolctl) and PyTorch to this many threads",
     )
+    parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall time, or this process's CPU time (steadier on a shared machine; "
+        "implies --threads 1 so that it stays comparable)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (smoke test)")
     args = parser.parse_args(argv)
@@ -231,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         args.long_steps if args.long_steps is not None else (20 if args.quick else 1000)
     )
 
+    if args.clock == "cpu":
+        args.threads = 1
     if args.threads:
         set_threads(args.threads)
     info = machine_info()
