@@ -233,45 +233,44 @@ class TinygradNNMLP:
 
     def __init__(self, p: MLPProblem) -> None:
         import tinygrad_nn.functional as F
-        from tinygrad_nn import Tensor, nn, optim
+        from tinygrad_nn import Tensor, get_default_dtype, nn, optim, set_default_dtype
 
         self.F = F
         self.X, self.y = Tensor(p.X), Tensor(p.y)
-        self.model = nn.MLP(list(p.sizes), activation=p.activation)
-        linears = [m for m in _walk_modules(self.model) if isinstance(m, nn.Linear)]
-        for lin, W, b in zip(linears, p.weights, p.biases, strict=True):
-            lin.weight.data[...] = W
-            lin.bias.data[...] = b
-        self.first_weight = linears[0].weight
-        self.opt = optim.SGD(self.model.parameters(), lr=p.lr)
+        previous = get_default_dtype()
+        set_default_dtype(p.weights[0].dtype)  # parameters in the problem's dtype
+        try:
+            self.model = nn.MLP(list(p.sizes), activation=p.activation)
+        finally:
+            set_default_dtype(previous)
+        params = list(self.model.parameters())  # weight, bias of each Linear, in order
+        arrays = [a for pair in zip(p.weights, p.biases, strict=True) for a in pair]
+        if [t.shape for t in params] != [a.shape for a in arrays]:
+            raise ValueError(
+                f"nn.MLP({p.sizes}) parameters have shapes {[t.shape for t in params]}, "
+                f"expected {[a.shape for a in arrays]}"
+            )
+        for t, a in zip(params, arrays, strict=True):
+            t.data[...] = a
+        self.first_weight = params[0]
+        self.opt = optim.SGD(params, lr=p.lr)
         self.loss = p.loss
+
+    def forward(self) -> Any:
+        out = self.model(self.X)
+        if self.loss == "cross_entropy":
+            return self.F.cross_entropy(out, self.y)
+        return self.F.mse_loss(out, self.y)
+
+    def update(self) -> Any:
+        self.opt.step()
+        return self.first_weight.grad
 
     def step(self) -> tuple[Any, Any]:
         self.opt.zero_grad()
-        out = self.model(self.X)
-        if self.loss == "cross_entropy":
-            loss = self.F.cross_entropy(out, self.y)
-        else:
-            loss = self.F.mse_loss(out, self.y)
+        loss = self.forward()
         loss.backward()
-        self.opt.step()
-        return loss.data, self.first_weight.grad
-
-
-def _walk_modules(module: Any) -> list[Any]:
-    """All sub-modules in definition order (tinygrad_nn.nn has no .modules() in API.md)."""
-    out, stack = [], [module]
-    while stack:
-        m = stack.pop()
-        out.append(m)
-        children = [
-            v for v in vars(m).values() if hasattr(v, "parameters") and hasattr(v, "forward")
-        ]
-        for v in vars(m).values():
-            if isinstance(v, list | tuple):
-                children.extend(c for c in v if hasattr(c, "parameters") and hasattr(c, "forward"))
-        stack.extend(reversed(children))
-    return out
+        return loss.data, self.update()
 
 
 class TinygradChain:
