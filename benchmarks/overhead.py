@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from benchmarks.harness import markdown_table, time_interleaved
+from benchmarks.harness import CLOCKS, markdown_table, set_threads, time_interleaved
 from benchmarks.workloads import (
     ChainProblem,
     NumpyChain,
@@ -64,7 +64,9 @@ def tinygrad_forward(p: ChainProblem, record: bool) -> Callable[[], Any]:
     return forward_no_grad
 
 
-def measure(p: ChainProblem, repeats: int, min_block_s: float) -> dict[str, float]:
+def measure(
+    p: ChainProblem, repeats: int, min_block_s: float, clock: str = "wall"
+) -> dict[str, float]:
     """Microseconds per op of each variant (one interleaved timing run)."""
     available = available_frameworks()
     steps: dict[str, Callable[[], Any]] = {
@@ -77,7 +79,7 @@ def measure(p: ChainProblem, repeats: int, min_block_s: float) -> dict[str, floa
         steps["tinygrad_nn forward + backward"] = TinygradChain(p).step
     if available["torch"] is None:
         steps["torch forward + backward"] = TorchChain(p).step
-    timings = time_interleaved(steps, repeats, min_block_s)
+    timings = time_interleaved(steps, repeats, min_block_s, CLOCKS[clock])
     return {name: t.median_s / p.n_ops * 1e6 for name, t in timings.items()}
 
 
@@ -107,12 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=int, default=None, help="timing rounds (default 15; quick 3)"
     )
+    parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall time, or this process's CPU time on one thread (steadier on a busy machine)",
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
+    if args.clock == "cpu":
+        set_threads(1)
     repeats = args.repeats or (3 if args.quick else 15)
     p = make_chain_problem(tuple(args.shape), 2 if args.quick else args.cycles)
     print(f"chain of {p.n_ops} elementwise ops on {p.x.shape} {p.x.dtype}, then sum and backward")
-    print(report(measure(p, repeats, 0.002 if args.quick else 0.05)))
+    print(report(measure(p, repeats, 0.002 if args.quick else 0.05, args.clock)))
     return 0
 
 
