@@ -185,6 +185,37 @@ def _table(wl: Workload, rows: list[dict[str, Any]]) -> tuple[list[str], list[li
     return header, out
 
 
+def summary_table(results: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """One row per workload: NumPy's time, every framework's ratio, the target."""
+    frameworks = [
+        fw
+        for fw in ("tinygrad_nn", "tinygrad_nn.nn", "torch")
+        if any(row["framework"] == fw for r in results for row in r["rows"])
+    ]
+    header = ["workload", "NumPy", *frameworks, "target"]
+    rows = []
+    for r in results:
+        by_fw = {row["framework"]: row for row in r["rows"]}
+        numpy_row = by_fw["numpy"]
+        unit = " / op" if r["per_op"] else ""
+        cells = [r["workload"], format_seconds(numpy_row["time_s"]) + unit]
+        for fw in frameworks:
+            row = by_fw.get(fw)
+            if row is None:
+                cells.append("n/a")
+                continue
+            cell = f"{row['ratio']:.2f}x"
+            if row["mem_ratio"] is not None:
+                cell += f" [{row['mem_ratio']:.2f}x]"
+            if not row["check_ok"]:
+                cell += " CHECK FAILED"
+            cells.append(cell)
+        target = WORKLOADS[r["workload"]].target
+        cells.append(f"<= {target:g}x [<= {MEMORY_TARGET:g}x]")
+        rows.append(cells)
+    return header, rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -262,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             fw for fw in wl.runners if fw != "numpy" and fw in wanted and available.get(fw) is None
         ]
         results.append(run_workload(wl, frameworks, args))
+    print("\nsummary (ratios to hand-written NumPy in this run; peak memory ratio in brackets)")
+    print(markdown_table(*summary_table(results)))
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
     if args.json:
         args.json.write_text(
