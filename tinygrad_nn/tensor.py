@@ -228,7 +228,7 @@ def _sweep(
             data = parent.data
             if g.shape != data.shape:
                 g = unbroadcast(g, data.shape)
-            if g.dtype != data.dtype:
+            if g.dtype is not data.dtype and g.dtype != data.dtype:  # `is`: the cheap test
                 g = g.astype(data.dtype)
             if anomaly and _nonfinite(g):
                 raise FloatingPointError(
