@@ -397,6 +397,12 @@ class Tensor:
         dt = np.dtype(dtype)
         return self if dt == self.data.dtype else apply(ops.Cast, self, dtype=dt)
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
+        """np.asarray(t) gives the data (so NumPy and matplotlib accept tensors)."""
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
