@@ -51,6 +51,7 @@ def test_attributes_and_conversions() -> None:
     assert "op=sum" in repr(y) and "shape=()" in repr(y) and "float32" in repr(y)
     assert "name='W'" in repr(t) and "requires_grad=True" in repr(t)
     assert isinstance(t.numpy(), np.ndarray)
+    assert np.asarray(t) is t.data and np.asarray(t, dtype=np.float64).dtype == np.float64
 
 
 def test_constructors() -> None:
