@@ -5,10 +5,11 @@
 
 Runs ``--steps`` steps of one workload of run.py under cProfile (or pyinstrument, if
 installed and asked for) and prints the functions with the most time of their own, then
-the share of the step taken by the engine's parts (forward ops, the backward sweep, the
-SGD update, NumPy) as cProfile sees them. cProfile adds a fixed cost to every Python call,
-so it exaggerates the share of small Python functions; read it for ranking, and use
-run.py / overhead.py for absolute times.
+the share of the step's own time by module. NumPy operators written as operators
+(``a @ b``, ``a * b``) are not calls cProfile sees: their time counts in the Python
+function that wrote them (an op's forward/backward, the sweep). cProfile adds a fixed cost
+to every Python call, so it exaggerates the share of small Python functions; read it for
+ranking, and use run.py / overhead.py / icount.py for absolute figures.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def profile(workload: str, framework: str, steps: int, top: int) -> str:
         elif "benchmarks" in filename:
             key = "benchmark code (the user's step)"
         elif filename == "~" and ("numpy" in name or "method '" in name):
-            key = "NumPy and builtins (C)"
+            key = "C functions called by name (ufunc.reduce, dict.pop, ...)"
         else:
             key = "other Python (stdlib, numpy Python wrappers)"
         groups[key] = groups.get(key, 0.0) + tottime
