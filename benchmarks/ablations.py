@@ -200,6 +200,51 @@ def patch_cross_entropy_fancy_index() -> Callable[[], None]:
     return lambda: [u() for u in undo] and None
 
 
+def patch_fused_linear() -> Callable[[], None]:
+    """A ``linear`` op, Z = A @ W.T + b in one node (what nn.Linear could record, like
+    PyTorch's F.linear), instead of transpose, matmul and add: a third of the nodes, no
+    separate matmul output kept alive by the graph, the bias added in place, and
+    dW = dZ.T @ A computed directly in W's layout. Applied by switching the raw-Tensor
+    MLP runner's forward to it (the user-visible graph shows one ``linear`` per layer)."""
+    from benchmarks.workloads import TinygradMLP, _activate
+    from tinygrad_nn import ops
+    from tinygrad_nn.tensor import apply
+
+    class Linear(ops.Op):
+        """Z = A @ W.T + b.   dA = dZ @ W,   dW = dZ.T @ A,   db = sum of dZ over rows."""
+
+        __slots__ = ()
+        name = "linear"
+
+        def forward(self, a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+            self.saved = (a, w)
+            z = a @ w.T
+            z += b
+            return z
+
+        def backward(self, dZ: np.ndarray) -> tuple[Any, ...]:
+            a, w = self.saved
+            need_a, need_w, need_b = self.needs_grad
+            return (
+                dZ @ w if need_a else None,
+                dZ.T @ a if need_w else None,
+                dZ.sum(axis=0) if need_b else None,
+            )
+
+    def forward(self: Any) -> Any:
+        h = self.X
+        last = len(self.Ws) - 1
+        for k, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
+            h = apply(Linear, h, W, b)
+            if k < last:
+                h = _activate(h, self.activation)
+        if self.loss == "cross_entropy":
+            return self.F.cross_entropy(h, self.y)
+        return self.F.mse_loss(h, self.y)
+
+    return _swap(TinygradMLP, "forward", forward)
+
+
 def patch_gc_off() -> Callable[[], None]:
     """Not a code change: the cyclic garbage collector switched off, to show what its
     collections (triggered by the many GC-tracked Tensor and Op objects) cost."""
@@ -212,6 +257,7 @@ def patch_gc_off() -> Callable[[], None]:
 PATCHES: dict[str, Patch] = {
     "cross_entropy_fancy_index": patch_cross_entropy_fancy_index,
     "gc_off": patch_gc_off,
+    "fused_linear": patch_fused_linear,
     "matmul_grad_layout": patch_matmul_grad_layout,
     "lean_apply": patch_lean_apply,
     "lean_sweep": patch_lean_sweep,
