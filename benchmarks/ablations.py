@@ -72,26 +72,36 @@ def patch_matmul_grad_layout() -> Callable[[], None]:
 
 
 def patch_lean_apply() -> Callable[[], None]:
-    """``apply`` with the one- and two-input cases written out (no map/attrgetter, no
-    tuple of needs unless recording) and the output tensor made inline."""
+    """``apply`` as on main (unary/binary cases spelled out) plus: the output tensor made
+    inline (no ``_new`` call) and ``kwargs`` stored only when there are some."""
     from tinygrad_nn import functional
     from tinygrad_nn import tensor as T
 
     Tensor, state, counter, nonfinite = T.Tensor, T._state, T._op_counter, T._nonfinite
     original = T.apply
+    no_kwargs: dict[str, Any] = {}
 
     def apply(op_class: Any, *inputs: Any, **kwargs: Any) -> Any:
         op = op_class()
-        op.kwargs = kwargs
         n = len(inputs)
         if n == 1:
             a = inputs[0]
-            out = op.forward(a.data, **kwargs)
-            record = a._requires_grad
+            if kwargs:
+                op.kwargs = kwargs
+                out = op.forward(a.data, **kwargs)
+            else:
+                op.kwargs = no_kwargs
+                out = op.forward(a.data)
+            needs: tuple[bool, ...] = (a._requires_grad,)
         elif n == 2:
             a, b = inputs
-            out = op.forward(a.data, b.data, **kwargs)
-            record = a._requires_grad or b._requires_grad
+            if kwargs:
+                op.kwargs = kwargs
+                out = op.forward(a.data, b.data, **kwargs)
+            else:
+                op.kwargs = no_kwargs
+                out = op.forward(a.data, b.data)
+            needs = (a._requires_grad, b._requires_grad)
         else:
             return original(op_class, *inputs, **kwargs)
         if type(out) is not np.ndarray:
@@ -103,9 +113,9 @@ def patch_lean_apply() -> Callable[[], None]:
         t.grad = None
         t.name = None
         t._retain = False
-        if record and state.grad_enabled:
+        if True in needs and state.grad_enabled:
             op.parents = inputs
-            op.needs_grad = (a._requires_grad,) if n == 1 else (a._requires_grad, b._requires_grad)
+            op.needs_grad = needs
             op.released = False
             op.scope = state.scope
             op.seq = next(counter)
@@ -121,8 +131,9 @@ def patch_lean_apply() -> Callable[[], None]:
 
 
 def patch_lean_sweep() -> Callable[[], None]:
-    """The sweep without the per-node BackwardStep bookkeeping when nobody listens, with a
-    dtype identity test before the (slower) dtype comparison, and release() inlined."""
+    """The sweep without the per-node BackwardStep bookkeeping when nobody listens: one
+    ``zip`` over (parent, gradient, needs) instead of indexing three sequences, the
+    released-graph test folded into the main loop's first node check, release() inlined."""
     from tinygrad_nn import tensor as T
     from tinygrad_nn.ops import unbroadcast
 
@@ -131,25 +142,22 @@ def patch_lean_sweep() -> Callable[[], None]:
     def sweep(root: Any, grad: Any, retain_graph: bool, on_step: Any = None) -> None:
         if on_step is not None or T._state.anomaly or root._op is None:
             return original(root, grad, retain_graph, on_step)
-        seed = T._seed_gradient(root, grad)
         order = T._topological_order(root)
         for t in order:
             if t._op.released:
-                return original(root, grad, retain_graph, on_step)  # engine raises
-        grads = {root: seed}
+                return original(root, grad, retain_graph, on_step)  # the engine raises
+        grads = {root: T._seed_gradient(root, grad)}
+        pop = grads.pop
         finished: dict[Any, Any] = {}
         for t in order:
-            dZ = grads.pop(t, None)
+            dZ = pop(t, None)
             if dZ is None:
                 continue
             if t._retain:
                 finished[t] = dZ
             op = t._op
-            input_grads = op.backward(dZ)
-            needs = op.needs_grad
-            for i, parent in enumerate(op.parents):
-                g = input_grads[i]
-                if g is None or not needs[i]:
+            for parent, g, need in zip(op.parents, op.backward(dZ), op.needs_grad, strict=False):
+                if g is None or not need:
                     continue
                 data = parent.data
                 if g.shape != data.shape:
