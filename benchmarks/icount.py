@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -55,8 +56,10 @@ def instructions(workload: str, framework: str, steps: int, patches: list[str]) 
         root=str(ROOT), workload=workload, framework=framework, patches=patches, steps=steps
     )
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONHASHSEED="0")
+    # setarch -R: no address randomisation, so that id()-hashed dicts behave the same
+    no_aslr = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
     proc = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+        [*no_aslr, "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, "-c", code],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
