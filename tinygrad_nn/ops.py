@@ -1,0 +1,732 @@
+"""Every differentiable operation, one class each: forward and backward side by side.
+
+An op's ``forward`` receives NumPy arrays (and keyword parameters) and returns the output
+array; ``backward`` receives ``grad_output`` (dZ, the gradient of the loss w.r.t. the output)
+and returns one gradient per input, ``None`` where the engine said none is needed
+(``self.needs_grad``). Gradients may have the broadcast shape of the output: the engine sums
+them back to each input's shape (``unbroadcast``), so ops never do it themselves.
+
+Notation follows the tutorials: Z is an op's output, dZ its incoming gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+Array = np.ndarray
+Grads = tuple[Array | None, ...]
+
+
+def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
+    """Sum a gradient of a broadcast result back to an operand's ``shape`` (db = sum dZ)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def normalize_axes(op: str, axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """Axis argument as a sorted tuple of non-negative axes; a clear error when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(
+                f"{op}: axis {a} is out of range for a tensor with {ndim} dimension(s); "
+                f"expected -{ndim} <= axis < {ndim}"
+            )
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _broadcast_error(op: str, a: Array, b: Array) -> ValueError:
+    return ValueError(
+        f"{op}: cannot broadcast shapes {a.shape} and {b.shape}: sizes must be equal or 1 in "
+        "each trailing dimension"
+    )
+
+
+class Op:
+    """A node of the graph: the operation that produced a tensor, with what backward needs."""
+
+    __slots__ = ("parents", "needs_grad", "kwargs", "saved", "released", "scope", "seq")
+    name: ClassVar[str] = "op"
+
+    parents: tuple[Any, ...]
+    needs_grad: tuple[bool, ...]
+    kwargs: dict[str, Any]
+    saved: Any
+    released: bool
+    scope: tuple[Any, ...] | None
+    seq: int  # creation order: a topological order of the graph
+
+    def forward(self, *args: Any, **kwargs: Any) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dZ: Array) -> Grads:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop the arrays saved for backward (the graph's structure stays, for drawing)."""
+        self.saved = None
+        self.released = True
+
+
+# ---------------------------------------------------------------- arithmetic (broadcasting)
+
+
+class Add(Op):
+    """Z = A + B.   dA = dZ,   dB = dZ   (summed back over broadcast axes by the engine)."""
+
+    __slots__ = ()
+    name = "add"
+
+    def forward(self, a: Array, b: Array) -> Array:
+        try:
+            return a + b
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        return dZ, dZ
+
+
+class Sub(Op):
+    """Z = A - B.   dA = dZ,   dB = -dZ."""
+
+    __slots__ = ()
+    name = "sub"
+
+    def forward(self, a: Array, b: Array) -> Array:
+        try:
+            return a - b
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        return dZ, (-dZ if self.needs_grad[1] else None)
+
+
+class Mul(Op):
+    """Z = A * B.   dA = dZ * B,   dB = dZ * A."""
+
+    __slots__ = ()
+    name = "mul"
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.saved = (a, b)
+        try:
+            return a * b
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b = self.saved
+        need_a, need_b = self.needs_grad
+        return (dZ * b if need_a else None), (dZ * a if need_b else None)
+
+
+class Div(Op):
+    """Z = A / B.   dA = dZ / B,   dB = -dZ * Z / B."""
+
+    __slots__ = ()
+    name = "div"
+
+    def forward(self, a: Array, b: Array) -> Array:
+        try:
+            z = a / b
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+        self.saved = (b, z)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        b, z = self.saved
+        dA = dZ / b
+        return (dA if self.needs_grad[0] else None), (-dA * z if self.needs_grad[1] else None)
+
+
+class Neg(Op):
+    """Z = -A.   dA = -dZ."""
+
+    __slots__ = ()
+    name = "neg"
+
+    def forward(self, a: Array) -> Array:
+        return -a
+
+    def backward(self, dZ: Array) -> Grads:
+        return (-dZ,)
+
+
+class Pow(Op):
+    """Z = A ** p (p a number).   dA = dZ * p * A ** (p - 1)."""
+
+    __slots__ = ()
+    name = "pow"
+
+    def forward(self, a: Array, *, exponent: float) -> Array:
+        self.saved = a
+        return a**exponent
+
+    def backward(self, dZ: Array) -> Grads:
+        a, p = self.saved, self.kwargs["exponent"]
+        if p == 2:
+            return (dZ * (2 * a),)
+        return (dZ * (p * a ** (p - 1)),)
+
+
+class MatMul(Op):
+    """Z = W @ A.   dW = dZ @ A.T,   dA = W.T @ dZ   (1-D and batched like np.matmul)."""
+
+    __slots__ = ()
+    name = "matmul"
+
+    def forward(self, a: Array, b: Array) -> Array:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and "
+                f"{b.shape}; use * to multiply by a scalar"
+            )
+        k_a, k_b = a.shape[-1], b.shape[0 if b.ndim == 1 else -2]
+        if k_a != k_b:
+            raise ValueError(_matmul_message(a.shape, b.shape))
+        self.saved = (a, b)
+        try:
+            return a @ b
+        except ValueError:
+            raise ValueError(
+                f"matmul: cannot multiply {a.shape} by {b.shape}: batch dimensions "
+                f"{a.shape[:-2]} and {b.shape[:-2]} do not broadcast"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b = self.saved
+        need_a, need_b = self.needs_grad
+        if a.ndim == 2 and b.ndim == 2:  # the common case: no reshaping
+            return (dZ @ b.T if need_a else None), (a.T @ dZ if need_b else None)
+        a2 = a[None, :] if a.ndim == 1 else a  # (1, k)
+        b2 = b[:, None] if b.ndim == 1 else b  # (k, 1)
+        dZ2 = dZ[..., None] if b.ndim == 1 else dZ  # put back the dropped size-1 axes
+        if a.ndim == 1:
+            dZ2 = dZ2[..., None, :]
+        dA = dB = None
+        if need_a:
+            dA = unbroadcast(dZ2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if need_b:
+            dB = unbroadcast(np.swapaxes(a2, -1, -2) @ dZ2, b2.shape).reshape(b.shape)
+        return dA, dB
+
+
+def _matmul_message(sa: tuple[int, ...], sb: tuple[int, ...]) -> str:
+    k_a, k_b = sa[-1], sb[0 if len(sb) == 1 else -2]
+    msg = f"matmul: cannot multiply {sa} by {sb}: inner sizes {k_a} and {k_b} differ"
+    if len(sb) >= 2 and sb[-1] == k_a:
+        msg += f"; did you mean A @ B.T, i.e. {sa} @ {sb[:-2] + (sb[-1], sb[-2])}?"
+    elif len(sa) >= 2 and sa[-2] == k_b:
+        msg += f"; did you mean A.T @ B, i.e. {sa[:-2] + (sa[-1], sa[-2])} @ {sb}?"
+    elif len(sa) >= 2 and len(sb) >= 2 and sb[-1] == sa[-2]:
+        msg += "; did you mean B @ A?"
+    return msg
+
+
+# ---------------------------------------------------------------------------- elementwise
+
+
+class Exp(Op):
+    """Z = exp(A).   dA = dZ * Z."""
+
+    __slots__ = ()
+    name = "exp"
+
+    def forward(self, a: Array) -> Array:
+        self.saved = z = np.exp(a)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ * self.saved,)
+
+
+class Log(Op):
+    """Z = log(A).   dA = dZ / A."""
+
+    __slots__ = ()
+    name = "log"
+
+    def forward(self, a: Array) -> Array:
+        self.saved = a
+        return np.log(a)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ / self.saved,)
+
+
+class Sqrt(Op):
+    """Z = sqrt(A).   dA = dZ / (2 Z)."""
+
+    __slots__ = ()
+    name = "sqrt"
+
+    def forward(self, a: Array) -> Array:
+        self.saved = z = np.sqrt(a)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ / (2 * self.saved),)
+
+
+class Abs(Op):
+    """Z = |A|.   dA = dZ * sign(A)   (0 at A = 0, like PyTorch)."""
+
+    __slots__ = ()
+    name = "abs"
+
+    def forward(self, a: Array) -> Array:
+        self.saved = a
+        return np.abs(a)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ * np.sign(self.saved),)
+
+
+class Sigmoid(Op):
+    """A = sigma(Z) = 1 / (1 + exp(-Z)).   dZ = dA * A * (1 - A)."""
+
+    __slots__ = ()
+    name = "sigmoid"
+
+    def forward(self, z: Array) -> Array:
+        # exp(-|z|) never overflows; the two branches are the same function.
+        e = np.exp(-np.abs(z))
+        a = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        self.saved = a
+        return a
+
+    def backward(self, dA: Array) -> Grads:
+        a = self.saved
+        return (dA * a * (1 - a),)
+
+
+class Tanh(Op):
+    """A = tanh(Z).   dZ = dA * (1 - A^2)."""
+
+    __slots__ = ()
+    name = "tanh"
+
+    def forward(self, z: Array) -> Array:
+        self.saved = a = np.tanh(z)
+        return a
+
+    def backward(self, dA: Array) -> Grads:
+        a = self.saved
+        return (dA * (1 - a * a),)
+
+
+class ReLU(Op):
+    """A = max(Z, 0).   dZ = dA * [Z > 0]."""
+
+    __slots__ = ()
+    name = "relu"
+
+    def forward(self, z: Array) -> Array:
+        a = np.maximum(z, 0)
+        self.saved = a
+        return a
+
+    def backward(self, dA: Array) -> Grads:
+        return (dA * (self.saved > 0),)
+
+
+class LeakyReLU(Op):
+    """A = Z if Z > 0 else slope * Z.   dZ = dA if Z > 0 else slope * dA."""
+
+    __slots__ = ()
+    name = "leaky_relu"
+
+    def forward(self, z: Array, *, slope: float) -> Array:
+        self.saved = positive = z > 0
+        return np.where(positive, z, z * slope)
+
+    def backward(self, dA: Array) -> Grads:
+        return (np.where(self.saved, dA, dA * self.kwargs["slope"]),)
+
+
+class Clip(Op):
+    """Z = min(max(A, lo), hi).   dA = dZ * [lo <= A <= hi]."""
+
+    __slots__ = ()
+    name = "clip"
+
+    def forward(self, a: Array, *, lo: float | None, hi: float | None) -> Array:
+        inside = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        self.saved = inside
+        return np.clip(a, lo, hi)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ * self.saved,)
+
+
+class Cast(Op):
+    """Z = A as another dtype.   dA = dZ (cast back by the engine)."""
+
+    __slots__ = ()
+    name = "cast"
+
+    def forward(self, a: Array, *, dtype: np.dtype) -> Array:
+        return a.astype(dtype)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ,)
+
+
+# ----------------------------------------------------------------------------- reductions
+
+
+def _expand(dZ: Array, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Array:
+    """Put back the reduced axes of dZ (as size 1) so it broadcasts against the input."""
+    if not keepdims:
+        dZ = np.expand_dims(dZ, axes)
+    return dZ
+
+
+class Sum(Op):
+    """Z = sum(A, axis).   dA = dZ broadcast back over the summed axes."""
+
+    __slots__ = ()
+    name = "sum"
+
+    def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
+        self.saved = a.shape
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, dZ: Array) -> Grads:
+        shape, kw = self.saved, self.kwargs
+        return (np.broadcast_to(_expand(dZ, shape, kw["axis"], kw["keepdims"]), shape),)
+
+
+class Mean(Op):
+    """Z = mean(A, axis) over n elements.   dA = dZ / n broadcast back."""
+
+    __slots__ = ()
+    name = "mean"
+
+    def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
+        self.saved = a.shape
+        return a.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, dZ: Array) -> Grads:
+        shape, kw = self.saved, self.kwargs
+        n = int(np.prod([shape[i] for i in kw["axis"]]))
+        dA = _expand(dZ, shape, kw["axis"], kw["keepdims"]) / np.asarray(n, dtype=dZ.dtype)
+        return (np.broadcast_to(dA, shape),)
+
+
+class Max(Op):
+    """Z = max(A, axis).   dA = dZ split equally among the elements equal to the maximum."""
+
+    __slots__ = ()
+    name = "max"
+    reduce: ClassVar[Callable[..., Array]] = staticmethod(np.max)
+
+    def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
+        z = self.reduce(a, axis=axis, keepdims=True)
+        self.saved = (a, z)
+        return z if keepdims else np.squeeze(z, axis=axis)
+
+    def backward(self, dZ: Array) -> Grads:
+        a, z = self.saved
+        axis = self.kwargs["axis"]
+        winners = a == z  # ties: every tied element gets an equal share
+        share = winners / winners.sum(axis=axis, keepdims=True)
+        return (_expand(dZ, a.shape, axis, self.kwargs["keepdims"]) * share.astype(dZ.dtype),)
+
+
+class Min(Max):
+    """Z = min(A, axis).   dA = dZ split equally among the elements equal to the minimum."""
+
+    __slots__ = ()
+    name = "min"
+    reduce: ClassVar[Callable[..., Array]] = staticmethod(np.min)
+
+
+# ---------------------------------------------------------------------------------- shape
+
+
+class Reshape(Op):
+    """Z = A reshaped.   dA = dZ reshaped back."""
+
+    __slots__ = ()
+    name = "reshape"
+
+    def forward(self, a: Array, *, shape: tuple[int, ...]) -> Array:
+        self.saved = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape {a.shape} ({a.size} elements) into {shape}"
+                + ("" if -1 in shape else f" ({int(np.prod(shape))} elements)")
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ.reshape(self.saved),)
+
+
+class Transpose(Op):
+    """Z = A with axes permuted.   dA = dZ with the inverse permutation."""
+
+    __slots__ = ()
+    name = "transpose"
+
+    def forward(self, a: Array, *, axes: tuple[int, ...] | None) -> Array:
+        if axes is not None and sorted(i % max(1, a.ndim) for i in axes) != list(range(a.ndim)):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {a.ndim} axes of {a.shape}"
+            )
+        return a.transpose(axes)
+
+    def backward(self, dZ: Array) -> Grads:
+        axes = self.kwargs["axes"]
+        return (dZ.transpose(None if axes is None else np.argsort(axes)),)
+
+
+class GetItem(Op):
+    """Z = A[index].   dA = zeros with dZ scattered back to index (repeats accumulate)."""
+
+    __slots__ = ()
+    name = "getitem"
+
+    def forward(self, a: Array, *, index: Any) -> Array:
+        self.saved = (a.shape, a.dtype)
+        try:
+            return a[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: index {index!r} into shape {a.shape}: {e}") from None
+
+    def backward(self, dZ: Array) -> Grads:
+        shape, dtype = self.saved
+        index = self.kwargs["index"]
+        dA = np.zeros(shape, dtype=dZ.dtype if dtype.kind != "f" else dtype)
+        if _is_advanced(index):
+            np.add.at(dA, index, dZ)  # integer arrays may repeat an index
+        else:
+            dA[index] = dZ
+        return (dA,)
+
+
+def _is_advanced(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, (list, np.ndarray)) for i in items)
+
+
+class Concatenate(Op):
+    """Z = [A1 A2 ...] along axis.   dAi = the slice of dZ that Ai occupies."""
+
+    __slots__ = ()
+    name = "concatenate"
+
+    def forward(self, *arrays: Array, axis: int) -> Array:
+        self.saved = np.cumsum([x.shape[axis] for x in arrays])[:-1]
+        try:
+            return np.concatenate(arrays, axis=axis)
+        except ValueError:
+            raise ValueError(
+                f"concatenate: shapes {[x.shape for x in arrays]} must match except along "
+                f"axis {axis}"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        return tuple(np.split(dZ, self.saved, axis=self.kwargs["axis"]))
+
+
+class Stack(Op):
+    """Z = stack of A1, A2, ... along a new axis.   dAi = dZ[..., i, ...]."""
+
+    __slots__ = ()
+    name = "stack"
+
+    def forward(self, *arrays: Array, axis: int) -> Array:
+        try:
+            return np.stack(arrays, axis=axis)
+        except ValueError:
+            raise ValueError(
+                f"stack: all shapes must be equal, got {[x.shape for x in arrays]}"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        return tuple(np.moveaxis(dZ, self.kwargs["axis"], 0))
+
+
+# ---------------------------------------------------------------------------- probability
+
+
+def _log_softmax(z: Array, axis: int) -> Array:
+    shifted = z - z.max(axis=axis, keepdims=True)  # log-sum-exp: exp never overflows
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Op):
+    """A = exp(Z) / sum exp(Z).   dZ = A * (dA - sum(dA * A))   along axis."""
+
+    __slots__ = ()
+    name = "softmax"
+
+    def forward(self, z: Array, *, axis: int) -> Array:
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        self.saved = a = e / e.sum(axis=axis, keepdims=True)
+        return a
+
+    def backward(self, dA: Array) -> Grads:
+        a = self.saved
+        return (a * (dA - (dA * a).sum(axis=self.kwargs["axis"], keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    """A = Z - logsumexp(Z).   dZ = dA - softmax(Z) * sum(dA)   along axis."""
+
+    __slots__ = ()
+    name = "log_softmax"
+
+    def forward(self, z: Array, *, axis: int) -> Array:
+        self.saved = a = _log_softmax(z, axis)
+        return a
+
+    def backward(self, dA: Array) -> Grads:
+        axis = self.kwargs["axis"]
+        return (dA - np.exp(self.saved) * dA.sum(axis=axis, keepdims=True),)
+
+
+# --------------------------------------------------------------------------------- losses
+
+
+def _reduce_loss(per_sample: Array, reduction: str) -> Array:
+    if reduction == "mean":
+        return per_sample.mean()
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample
+
+
+def _loss_scale(dJ: Array, reduction: str, count: int) -> Array:
+    """d(loss)/d(per-sample loss): dJ / m for mean, dJ for sum, dJ elementwise for none."""
+    return dJ / np.asarray(count, dtype=dJ.dtype) if reduction == "mean" else dJ
+
+
+class MSELoss(Op):
+    """J = mean((P - Y)^2).   dP = 2 (P - Y) / n,   dY = -dP."""
+
+    __slots__ = ()
+    name = "mse_loss"
+
+    def forward(self, pred: Array, target: Array, *, reduction: str) -> Array:
+        self.saved = diff = pred - target
+        return _reduce_loss(diff * diff, reduction)
+
+    def backward(self, dJ: Array) -> Grads:
+        diff = self.saved
+        dP = (2 * _loss_scale(dJ, self.kwargs["reduction"], diff.size)) * diff
+        return dP, (-dP if self.needs_grad[1] else None)
+
+
+class CrossEntropy(Op):
+    """J = -mean sum_k Y log softmax(Z).   dZ = (softmax(Z) - Y) / m   (Y one-hot or probs)."""
+
+    __slots__ = ()
+    name = "cross_entropy"
+
+    def forward(self, z: Array, target: Array, *, axis: int, reduction: str) -> Array:
+        logp = _log_softmax(z, axis)
+        if target.dtype.kind in "iu":  # class indices
+            picked = np.take_along_axis(logp, np.expand_dims(target, axis), axis=axis)
+            per_sample = -np.squeeze(picked, axis=axis)
+        else:
+            per_sample = -(target * logp).sum(axis=axis)
+        self.saved = (logp, target)
+        return _reduce_loss(per_sample, reduction)
+
+    def backward(self, dJ: Array) -> Grads:
+        logp, target = self.saved
+        axis, reduction = self.kwargs["axis"], self.kwargs["reduction"]
+        dZ = np.exp(logp)  # softmax
+        if target.dtype.kind in "iu":
+            index = np.expand_dims(target, axis)
+            np.put_along_axis(dZ, index, np.take_along_axis(dZ, index, axis) - 1, axis=axis)
+        else:  # exact for any targets: softmax * sum(Y) - Y, i.e. softmax - Y when Y sums to 1
+            dZ = dZ * target.sum(axis=axis, keepdims=True) - target
+        scale = _loss_scale(dJ, reduction, logp.size // logp.shape[axis])
+        if reduction == "none":
+            scale = np.expand_dims(scale, axis)
+        return dZ * scale, None
+
+
+class NLLLoss(Op):
+    """J = -mean log P[target] over samples.   dlogP = -onehot(target) / m."""
+
+    __slots__ = ()
+    name = "nll_loss"
+
+    def forward(self, logp: Array, target: Array, *, axis: int, reduction: str) -> Array:
+        index = np.expand_dims(target, axis)
+        self.saved = (logp.shape, logp.dtype, index)
+        return _reduce_loss(-np.squeeze(np.take_along_axis(logp, index, axis), axis), reduction)
+
+    def backward(self, dJ: Array) -> Grads:
+        shape, dtype, index = self.saved
+        axis, reduction = self.kwargs["axis"], self.kwargs["reduction"]
+        scale = _loss_scale(dJ, reduction, int(np.prod(shape)) // shape[axis])
+        dlogp = np.zeros(shape, dtype=dtype)
+        values = -np.broadcast_to(
+            np.expand_dims(scale, axis) if reduction == "none" else scale, index.shape
+        )
+        np.put_along_axis(dlogp, index, values, axis=axis)
+        return dlogp, None
+
+
+class BinaryCrossEntropy(Op):
+    """J = -mean(Y log P + (1 - Y) log(1 - P)).   dP = (P - Y) / (P (1 - P)) / n."""
+
+    __slots__ = ()
+    name = "binary_cross_entropy"
+
+    def forward(self, p: Array, y: Array, *, eps: float, reduction: str) -> Array:
+        p_safe = np.clip(p, eps, 1 - eps)  # log(0) would be -inf
+        self.saved = (p_safe, y)
+        per_element = -(y * np.log(p_safe) + (1 - y) * np.log1p(-p_safe))
+        return _reduce_loss(per_element, reduction)
+
+    def backward(self, dJ: Array) -> Grads:
+        p, y = self.saved
+        scale = _loss_scale(dJ, self.kwargs["reduction"], p.size)
+        return scale * (p - y) / (p * (1 - p)), None
+
+
+class BCEWithLogits(Op):
+    """J = mean(max(Z, 0) - Z Y + log(1 + exp(-|Z|))).   dZ = (sigmoid(Z) - Y) / n."""
+
+    __slots__ = ()
+    name = "binary_cross_entropy_with_logits"
+
+    def forward(self, z: Array, y: Array, *, reduction: str) -> Array:
+        e = np.exp(-np.abs(z))  # never overflows
+        self.saved = (z, e, y)
+        per_element = np.maximum(z, 0) - z * y + np.log1p(e)
+        return _reduce_loss(per_element, reduction)
+
+    def backward(self, dJ: Array) -> Grads:
+        z, e, y = self.saved
+        sigma = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return _loss_scale(dJ, self.kwargs["reduction"], z.size) * (sigma - y), None
