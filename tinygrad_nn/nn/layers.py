@@ -173,6 +173,7 @@ class MLP(Sequential):
             raise ValueError(
                 f"MLP: sizes must list at least an input and an output size, all >= 1, got {sizes}"
             )
+        _activation(activation, "MLP")  # reject a bad name even when no hidden layer uses it
         gen = as_rng(rng)
         modules: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
