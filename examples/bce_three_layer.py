@@ -11,10 +11,10 @@ gradient descent and printing the mean cost per epoch (random labels: it falls s
 from __future__ import annotations
 
 import numpy as np
+from tinygrad_nn.examples._common import parser
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, optim
-from tinygrad_nn.examples._common import parser
 
 
 def make_problem(
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     cost_per_output(A2, Y).sum().backward()
     worst = max(
         float(np.abs(h - t.grad).max())  # type: ignore[operator]
-        for h, t in zip(hand_gradients(X, Y, A1, A2, params[2]), params)
+        for h, t in zip(hand_gradients(X, Y, A1, A2, params[2]), params, strict=False)
     )
     print(f"max |backward() - hand-derived dW1, db1, dW2, db2|: {worst:.3e}")
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         optimizer.step()
         costs.append(float(cost.data.mean()))
         print(f"{epoch:>3}/{args.epochs}: Cost={costs[-1]:.4f}")
-    falling = all(b < a for a, b in zip(costs, costs[1:]))
+    falling = all(b < a for a, b in zip(costs, costs[1:], strict=False))
     print("the cost falls every epoch" if falling else "the cost did not fall every epoch")
     return 0 if worst < 1e-10 and falling else 1
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from tinygrad_nn.examples._common import out_dir, parser
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, nn, no_grad, optim
 from tinygrad_nn.data import DataLoader, accuracy, load_digits, standardize, train_test_split
-from tinygrad_nn.examples._common import out_dir, parser
 
 
 def prepared_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -56,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             optimizer.step()
         with no_grad():
             test_acc = accuracy(model(Tensor(Xte)), yte)
-        print(f"epoch {epoch:>2}/{epochs}: last batch loss {loss.item():.4f}, test accuracy {test_acc:.4f}")
+        print(
+            f"epoch {epoch:>2}/{epochs}: last batch loss {loss.item():.4f}, "
+            f"test accuracy {test_acc:.4f}"
+        )
 
     path = nn.save(model, out_dir(args.out_dir) / "digits_mlp.safetensors")
     print(f"test accuracy {test_acc:.4f} after {time.perf_counter() - start:.1f} s; saved {path}")

@@ -15,22 +15,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tinygrad_nn.examples._common import out_dir, parser
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, no_grad, optim
 from tinygrad_nn.data import circles
-from tinygrad_nn.examples._common import out_dir, parser
 
 SIZES = [2, 8, 2, 1]
 
 
 def init_params(rng: np.random.Generator) -> list[Tensor]:
     params = []
-    for l in range(1, len(SIZES)):
-        bound = np.sqrt(6.0 / (SIZES[l] + SIZES[l - 1]))  # Glorot uniform
-        W = rng.uniform(-bound, bound, (SIZES[l], SIZES[l - 1]))
-        params += [Tensor(W, requires_grad=True, name=f"W{l}"),
-                   Tensor(np.zeros((SIZES[l], 1)), requires_grad=True, name=f"b{l}")]
+    for k in range(1, len(SIZES)):
+        bound = np.sqrt(6.0 / (SIZES[k] + SIZES[k - 1]))  # Glorot uniform
+        W = rng.uniform(-bound, bound, (SIZES[k], SIZES[k - 1]))
+        params += [
+            Tensor(W, requires_grad=True, name=f"W{k}"),
+            Tensor(np.zeros((SIZES[k], 1)), requires_grad=True, name=f"b{k}"),
+        ]
     return params
 
 
@@ -75,7 +77,9 @@ def _snapshot(X: np.ndarray, params: list[Tensor], grid: np.ndarray) -> dict[str
     return {"hidden": A2.data.copy(), "grid_logits": Zg.data.copy(), "W3": W3, "b3": b3}
 
 
-def _render(frames: list[dict[str, Any]], X: np.ndarray, Y: np.ndarray, path: Path, dpi: int) -> None:
+def _render(
+    frames: list[dict[str, Any]], X: np.ndarray, Y: np.ndarray, path: Path, dpi: int
+) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from PIL import Image
@@ -101,7 +105,11 @@ def _render(frames: list[dict[str, Any]], X: np.ndarray, Y: np.ndarray, path: Pa
             ax_h.plot(t, -(w[0] * t + b) / w[1], "k-", lw=1)
         elif abs(w[0]) > 1e-9:
             ax_h.axvline(-b / w[0], color="k", lw=1)
-        ax_h.set(title=f"hidden layer A2 (2 units), loss {f['loss']:.3f}", xlim=(-1.1, 1.1), ylim=(-1.1, 1.1))
+        ax_h.set(
+            title=f"hidden layer A2 (2 units), loss {f['loss']:.3f}",
+            xlim=(-1.1, 1.1),
+            ylim=(-1.1, 1.1),
+        )
         fig.tight_layout()
         fig.canvas.draw()
         rgba = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]

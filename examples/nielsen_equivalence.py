@@ -11,10 +11,10 @@ samples), both in float64 with `optim.SGD`. The printed differences are rounding
 from __future__ import annotations
 
 import numpy as np
+from tinygrad_nn.examples._common import parser
 
 from tinygrad_nn import Tensor, nn, optim
 from tinygrad_nn.data import toy_sign
-from tinygrad_nn.examples._common import parser
 
 SIZES = [1, 3, 2, 1]
 
@@ -31,14 +31,14 @@ class PerSampleNetwork:
         self.biases = [b.copy() for b in biases]  # b[l] (n[l], 1)
 
     def feedforward(self, a: np.ndarray) -> np.ndarray:
-        for w, b in zip(self.weights, self.biases):
+        for w, b in zip(self.weights, self.biases, strict=False):
             a = sigmoid(w @ a + b)
         return a
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Gradients of C_x = 1/2 ||a - y||^2 for one example x (n0, 1)."""
         activations, zs = [x], []
-        for w, b in zip(self.weights, self.biases):
+        for w, b in zip(self.weights, self.biases, strict=False):
             zs.append(w @ activations[-1] + b)
             activations.append(sigmoid(zs[-1]))
         a_L = activations[-1]
@@ -47,11 +47,11 @@ class PerSampleNetwork:
         nabla_b = [np.zeros_like(b) for b in self.biases]
         nabla_w[-1] = delta @ activations[-2].T  # BP4
         nabla_b[-1] = delta  # BP3
-        for l in range(2, len(self.weights) + 1):
-            a = activations[-l]
-            delta = (self.weights[-l + 1].T @ delta) * a * (1 - a)  # BP2
-            nabla_w[-l] = delta @ activations[-l - 1].T
-            nabla_b[-l] = delta
+        for k in range(2, len(self.weights) + 1):
+            a = activations[-k]
+            delta = (self.weights[-k + 1].T @ delta) * a * (1 - a)  # BP2
+            nabla_w[-k] = delta @ activations[-k - 1].T
+            nabla_b[-k] = delta
         return nabla_w, nabla_b
 
     def update_mini_batch(self, xs: np.ndarray, ys: np.ndarray, eta: float) -> None:
@@ -61,10 +61,10 @@ class PerSampleNetwork:
         m = xs.shape[1]
         for i in range(m):
             dw, db = self.backprop(xs[:, i : i + 1], ys[:, i : i + 1])
-            sum_w = [s + d for s, d in zip(sum_w, dw)]
-            sum_b = [s + d for s, d in zip(sum_b, db)]
-        self.weights = [w - eta / m * s for w, s in zip(self.weights, sum_w)]
-        self.biases = [b - eta / m * s for b, s in zip(self.biases, sum_b)]
+            sum_w = [s + d for s, d in zip(sum_w, dw, strict=False)]
+            sum_b = [s + d for s, d in zip(sum_b, db, strict=False)]
+        self.weights = [w - eta / m * s for w, s in zip(self.weights, sum_w, strict=False)]
+        self.biases = [b - eta / m * s for b, s in zip(self.biases, sum_b, strict=False)]
 
 
 def quadratic_cost(A_L: Tensor, Y: Tensor, sample_axis: int) -> Tensor:
@@ -73,16 +73,16 @@ def quadratic_cost(A_L: Tensor, Y: Tensor, sample_axis: int) -> Tensor:
 
 def forward_columns(X: Tensor, params: list[Tensor]) -> Tensor:
     A = X
-    for l in range(1, len(SIZES)):
-        Z = params[2 * l - 2] @ A + params[2 * l - 1]
-        Z.name = f"Z{l}"
+    for k in range(1, len(SIZES)):
+        Z = params[2 * k - 2] @ A + params[2 * k - 1]
+        Z.name = f"Z{k}"
         A = Z.sigmoid()
-        A.name = f"A{l}"
+        A.name = f"A{k}"
     return A
 
 
 def initial_weights(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    weights = [rng.standard_normal((n, k)) for k, n in zip(SIZES[:-1], SIZES[1:])]
+    weights = [rng.standard_normal((n, k)) for k, n in zip(SIZES[:-1], SIZES[1:], strict=False)]
     biases = [rng.standard_normal((n, 1)) for n in SIZES[1:]]
     return weights, biases
 
@@ -97,12 +97,14 @@ def compare(epochs: int, batch_size: int, eta: float, n: int, seed: int) -> dict
 
     ref = PerSampleNetwork(weights, biases)
     params = []
-    for l, (w, b) in enumerate(zip(weights, biases), start=1):
-        params += [Tensor(w.copy(), requires_grad=True, name=f"W{l}"),
-                   Tensor(b.copy(), requires_grad=True, name=f"b{l}")]
+    for k, (w, b) in enumerate(zip(weights, biases, strict=False), start=1):
+        params += [
+            Tensor(w.copy(), requires_grad=True, name=f"W{k}"),
+            Tensor(b.copy(), requires_grad=True, name=f"b{k}"),
+        ]
     mlp = nn.MLP(SIZES, activation="sigmoid", output_activation="sigmoid", dtype=np.float64)
     linears = [m for m in mlp.layers if isinstance(m, nn.Linear)]
-    for lin, w, b in zip(linears, weights, biases):
+    for lin, w, b in zip(linears, weights, biases, strict=False):
         lin.weight.data[...] = w
         lin.bias.data[...] = b[:, 0]  # type: ignore[union-attr]
     opt_cols = optim.SGD(params, lr=eta)
@@ -125,21 +127,28 @@ def compare(epochs: int, batch_size: int, eta: float, n: int, seed: int) -> dict
 
     diff_cols = max(
         float(np.abs(t.data - r).max())
-        for t, r in zip(params, [a for pair in zip(ref.weights, ref.biases) for a in pair])
+        for t, r in zip(
+            params,
+            [a for pair in zip(ref.weights, ref.biases, strict=False) for a in pair],
+            strict=False,
+        )
     )
     diff_mlp = max(
         max(float(np.abs(lin.weight.data - w).max()), float(np.abs(lin.bias.data - b[:, 0]).max()))  # type: ignore[union-attr]
-        for lin, w, b in zip(linears, ref.weights, ref.biases)
+        for lin, w, b in zip(linears, ref.weights, ref.biases, strict=False)
     )
-    moved = max(float(np.abs(w0 - w).max()) for w0, w in zip(weights, ref.weights))
+    moved = max(float(np.abs(w0 - w).max()) for w0, w in zip(weights, ref.weights, strict=False))
     return {"columns": diff_cols, "mlp": diff_mlp, "moved": moved}
 
 
 def graph_loss() -> Tensor:
     weights, biases = initial_weights(np.random.default_rng(0))
     params = []
-    for l, (w, b) in enumerate(zip(weights, biases), start=1):
-        params += [Tensor(w, requires_grad=True, name=f"W{l}"), Tensor(b, requires_grad=True, name=f"b{l}")]
+    for k, (w, b) in enumerate(zip(weights, biases, strict=False), start=1):
+        params += [
+            Tensor(w, requires_grad=True, name=f"W{k}"),
+            Tensor(b, requires_grad=True, name=f"b{k}"),
+        ]
     X = Tensor(np.array([[-2.0, -0.5, 0.5, 2.0]]), name="X")
     Y = Tensor(np.array([[0.0, 0.0, 1.0, 1.0]]), name="Y")
     C = quadratic_cost(forward_columns(X, params), Y, 1)
@@ -155,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     n, epochs = (200, 2) if args.fast else (1000, args.epochs)
     result = compare(epochs, args.batch_size, args.eta, n, args.seed)
-    print(f"{epochs} epochs of mini-batch SGD (batch {args.batch_size}, eta {args.eta}) on {n} toy samples")
+    print(
+        f"{epochs} epochs of mini-batch SGD (batch {args.batch_size}, eta {args.eta}) "
+        f"on {n} toy samples"
+    )
     print(f"largest weight change during training:               {result['moved']:.4f}")
     print(f"max |W, b difference| tensors in column notation:    {result['columns']:.3e}")
     print(f"max |W, b difference| nn.MLP (rows are samples):     {result['mlp']:.3e}")

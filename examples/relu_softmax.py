@@ -10,10 +10,10 @@ lr = 0.01 is compared with the tutorial's hand-written NumPy equations.
 from __future__ import annotations
 
 import numpy as np
+from tinygrad_nn.examples._common import parser
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, optim
-from tinygrad_nn.examples._common import parser
 
 NAMES = ["W1", "b1", "W2", "b2", "W3", "b3"]
 
@@ -28,7 +28,9 @@ def tutorial_data_and_params() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]
     return X, Y, params
 
 
-def forward(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, W3: Tensor, b3: Tensor) -> Tensor:
+def forward(
+    X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, W3: Tensor, b3: Tensor
+) -> Tensor:
     """Returns Z3, the logits (4, m); A3 = softmax(Z3, axis=0)."""
     Z1 = W1 @ X + b1
     Z1.name = "Z1"
@@ -43,7 +45,9 @@ def forward(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, W3: Tenso
     return Z3
 
 
-def numpy_step(X: np.ndarray, Y: np.ndarray, params: list[np.ndarray], lr: float) -> list[np.ndarray]:
+def numpy_step(
+    X: np.ndarray, Y: np.ndarray, params: list[np.ndarray], lr: float
+) -> list[np.ndarray]:
     """The tutorial's equations: forward, dZ3 = A3 - Y, back through the ReLUs, one update."""
     W1, b1, W2, b2, W3, b3 = params
     m = X.shape[1]
@@ -61,12 +65,12 @@ def numpy_step(X: np.ndarray, Y: np.ndarray, params: list[np.ndarray], lr: float
     dZ1 = (W2.T @ dZ2) * (Z1 > 0)
     dW1, db1 = dZ1 @ X.T / m, dZ1.sum(axis=1, keepdims=True) / m
     grads = [dW1, db1, dW2, db2, dW3, db3]
-    return [p - lr * g for p, g in zip(params, grads)]
+    return [p - lr * g for p, g in zip(params, grads, strict=False)]
 
 
 def graph_loss() -> Tensor:
     X, Y, init = tutorial_data_and_params()
-    params = [Tensor(p, requires_grad=True, name=n) for p, n in zip(init, NAMES)]
+    params = [Tensor(p, requires_grad=True, name=n) for p, n in zip(init, NAMES, strict=False)]
     loss = F.cross_entropy(forward(Tensor(X[:, :4], name="X"), *params), Y[:, :4], axis=0)
     loss.name = "L"
     return loss
@@ -78,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     X, Y, init = tutorial_data_and_params()
     print(f"X {X.shape}, Y {Y.shape} (one-hot columns); W1[0, :3] = {init[0][0, :3].round(8)}")
-    params = [Tensor(p.copy(), requires_grad=True, name=n) for p, n in zip(init, NAMES)]
+    params = [
+        Tensor(p.copy(), requires_grad=True, name=n) for p, n in zip(init, NAMES, strict=False)
+    ]
 
     Z3 = forward(Tensor(X, name="X"), *params)
     A3 = F.softmax(Z3, axis=0)
@@ -92,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     loss.backward()
     optimizer.step()
     expected = numpy_step(X, Y, init, args.lr)
-    worst = max(float(np.abs(t.data - e).max()) for t, e in zip(params, expected))
-    moved = max(float(np.abs(t.data - p).max()) for t, p in zip(params, init))
+    worst = max(float(np.abs(t.data - e).max()) for t, e in zip(params, expected, strict=False))
+    moved = max(float(np.abs(t.data - p).max()) for t, p in zip(params, init, strict=False))
     print(f"largest parameter change in the step: {moved:.3e}")
     print(f"max |tinygrad_nn step - tutorial's NumPy step|: {worst:.3e}")
 

@@ -10,9 +10,9 @@ Backward: delta[L] = 1/m (A[L] - Y) * g'(Z[L]),  delta[l] = (W[l+1]^T delta[l+1]
 from __future__ import annotations
 
 import numpy as np
+from tinygrad_nn.examples._common import parser, table
 
 from tinygrad_nn import Tensor
-from tinygrad_nn.examples._common import parser, table
 
 SIZES = [10, 8, 5, 3]  # n[0] = n_x, ..., n[3] = n_y
 
@@ -20,9 +20,11 @@ SIZES = [10, 8, 5, 3]  # n[0] = n_x, ..., n[3] = n_y
 def build(m: int, rng: np.random.Generator) -> tuple[list[Tensor], list[Tensor], Tensor, Tensor]:
     """W[l] (n[l], n[l-1]) and b[l] (n[l], 1) as named float64 leaves, X (n_x, m), Y (n_y, m)."""
     Ws, bs = [], []
-    for l in range(1, len(SIZES)):
-        Ws.append(Tensor(rng.standard_normal((SIZES[l], SIZES[l - 1])), requires_grad=True, name=f"W{l}"))
-        bs.append(Tensor(np.zeros((SIZES[l], 1)), requires_grad=True, name=f"b{l}"))
+    for k in range(1, len(SIZES)):
+        Ws.append(
+            Tensor(rng.standard_normal((SIZES[k], SIZES[k - 1])), requires_grad=True, name=f"W{k}")
+        )
+        bs.append(Tensor(np.zeros((SIZES[k], 1)), requires_grad=True, name=f"b{k}"))
     X = Tensor(rng.standard_normal((SIZES[0], m)), name="X")
     Y = Tensor(rng.random((SIZES[-1], m)), name="Y")
     return Ws, bs, X, Y
@@ -30,11 +32,11 @@ def build(m: int, rng: np.random.Generator) -> tuple[list[Tensor], list[Tensor],
 
 def forward(Ws: list[Tensor], bs: list[Tensor], X: Tensor) -> tuple[list[Tensor], list[Tensor]]:
     Zs, As = [], [X]
-    for l, (W, b) in enumerate(zip(Ws, bs), start=1):
+    for k, (W, b) in enumerate(zip(Ws, bs, strict=False), start=1):
         Z = W @ As[-1] + b  # (n[l], m): b (n[l], 1) is broadcast over the m columns
-        Z.name = f"Z{l}"
+        Z.name = f"Z{k}"
         A = Z.sigmoid()
-        A.name = f"A{l}"
+        A.name = f"A{k}"
         Zs.append(Z)
         As.append(A)
     return Zs, As
@@ -56,10 +58,10 @@ def hand_backprop(
     gprime = [a * (1 - a) for a in A[1:]]  # sigmoid'(Z[l]) = A[l] (1 - A[l])
     delta = (A[-1] - Y.data) / m * gprime[-1]  # delta[L]
     grads: list[tuple[np.ndarray, np.ndarray]] = []
-    for l in range(len(Ws), 0, -1):
-        grads.insert(0, (delta @ A[l - 1].T, delta.sum(axis=1, keepdims=True)))
-        if l > 1:
-            delta = (Ws[l - 1].data.T @ delta) * gprime[l - 2]
+    for k in range(len(Ws), 0, -1):
+        grads.insert(0, (delta @ A[k - 1].T, delta.sum(axis=1, keepdims=True)))
+        if k > 1:
+            delta = (Ws[k - 1].data.T @ delta) * gprime[k - 2]
     return grads
 
 
@@ -77,25 +79,25 @@ def main(argv: list[str] | None = None) -> int:
     J = cost(As[-1], Y)
 
     rows = []
-    for l in range(1, len(SIZES)):
-        rows += [(f"W{l}", Ws[l - 1].shape), (f"b{l}", bs[l - 1].shape)]
+    for k in range(1, len(SIZES)):
+        rows += [(f"W{k}", Ws[k - 1].shape), (f"b{k}", bs[k - 1].shape)]
     print(f"n = {SIZES}, m = {m}\n\nParameters")
     print(table(rows, ["name", "shape"]))
     rows = []
-    for l in range(1, len(SIZES)):
-        rows += [(f"Z{l}", Zs[l - 1].shape), (f"A{l}", As[l].shape)]
+    for k in range(1, len(SIZES)):
+        rows += [(f"Z{k}", Zs[k - 1].shape), (f"A{k}", As[k].shape)]
     print("\nForward pass (columns are samples)")
     print(table(rows, ["name", "shape"]))
 
     J.backward()
     print(f"\nJ = 1/(2m) sum (A3 - Y)^2 = {J.item():.6f}\n\nGradients after J.backward()")
     rows = []
-    for l in range(1, len(SIZES)):
-        rows += [(f"dW{l}", Ws[l - 1].grad.shape), (f"db{l}", bs[l - 1].grad.shape)]  # type: ignore[union-attr]
+    for k in range(1, len(SIZES)):
+        rows += [(f"dW{k}", Ws[k - 1].grad.shape), (f"db{k}", bs[k - 1].grad.shape)]  # type: ignore[union-attr]
     print(table(rows, ["name", "shape"]))
 
     worst = 0.0
-    for (dW, db), W, b in zip(hand_backprop(Ws, Zs, As, Y), Ws, bs):
+    for (dW, db), W, b in zip(hand_backprop(Ws, Zs, As, Y), Ws, bs, strict=False):
         worst = max(worst, float(np.abs(dW - W.grad).max()), float(np.abs(db - b.grad).max()))
     print(f"\nmax |backward() - delta equations| over all dW, db: {worst:.3e}")
     return 0 if worst < 1e-12 else 1

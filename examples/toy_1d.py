@@ -9,11 +9,11 @@ the gradients of every W and b against central finite differences.
 from __future__ import annotations
 
 import numpy as np
+from tinygrad_nn.examples._common import parser
 
 import tinygrad_nn
 from tinygrad_nn import Tensor, optim
 from tinygrad_nn.data import toy_sign
-from tinygrad_nn.examples._common import parser
 
 SIZES = [1, 3, 2, 1]
 
@@ -21,20 +21,22 @@ SIZES = [1, 3, 2, 1]
 def init_params(rng: np.random.Generator) -> list[Tensor]:
     """[W1, b1, W2, b2, W3, b3]: W[l] (n[l], n[l-1]) ~ N(0, 1), b[l] (n[l], 1) ~ N(0, 1)."""
     params = []
-    for l in range(1, len(SIZES)):
-        params.append(Tensor(rng.standard_normal((SIZES[l], SIZES[l - 1])), requires_grad=True, name=f"W{l}"))
-        params.append(Tensor(rng.standard_normal((SIZES[l], 1)), requires_grad=True, name=f"b{l}"))
+    for k in range(1, len(SIZES)):
+        params.append(
+            Tensor(rng.standard_normal((SIZES[k], SIZES[k - 1])), requires_grad=True, name=f"W{k}")
+        )
+        params.append(Tensor(rng.standard_normal((SIZES[k], 1)), requires_grad=True, name=f"b{k}"))
     return params
 
 
 def forward(X: Tensor, *params: Tensor) -> Tensor:
     A = X  # A0 (1, m)
-    for l in range(1, len(SIZES)):
-        W, b = params[2 * l - 2], params[2 * l - 1]
+    for k in range(1, len(SIZES)):
+        W, b = params[2 * k - 2], params[2 * k - 1]
         Z = W @ A + b
-        Z.name = f"Z{l}"
+        Z.name = f"Z{k}"
         A = Z.sigmoid()
-        A.name = f"A{l}"
+        A.name = f"A{k}"
     return A
 
 
@@ -68,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
     X, Y = data()
     N = X.shape[1]
-    print(f"toy data: X {X.shape}, Y {Y.shape}; first inputs {X[0, :3].round(4)}, labels {Y[0, :3]}")
+    print(
+        f"toy data: X {X.shape}, Y {Y.shape}; first inputs {X[0, :3].round(4)}, labels {Y[0, :3]}"
+    )
     params = init_params(rng)
     print("parameters: " + ", ".join(f"{t.name} {t.shape}" for t in params))
 

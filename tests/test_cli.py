@@ -30,8 +30,22 @@ def test_main_job_digits_reaches_97_percent_and_saves(tmp_path: Path) -> None:
     pytest.importorskip("safetensors")
     out = tmp_path / "model.safetensors"
     r = run(
-        "train", "--dataset", "digits", "--hidden", "128", "64", "--epochs", "30", "--lr", "1e-3",
-        "--optimizer", "adam", "--out", str(out), "--seed", "0",
+        "train",
+        "--dataset",
+        "digits",
+        "--hidden",
+        "128",
+        "64",
+        "--epochs",
+        "30",
+        "--lr",
+        "1e-3",
+        "--optimizer",
+        "adam",
+        "--out",
+        str(out),
+        "--seed",
+        "0",
     )
     assert r.returncode == 0, r.stderr
     match = re.search(r"final test accuracy: ([0-9.]+)", r.stdout)
@@ -57,8 +71,18 @@ def test_train_on_mnist_idx_files(tmp_path: Path) -> None:
             _idx(rng.integers(0, 10, n, dtype=np.uint8))
         )
     r = run(
-        "train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--hidden", "8",
-        "--epochs", "1", "--quiet", "--out", str(tmp_path / "m.npz"),
+        "train",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(tmp_path),
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        str(tmp_path / "m.npz"),
     )
     assert r.returncode == 0, r.stderr
     assert "40 train / 10 test samples, 784 features" in r.stdout

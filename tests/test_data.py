@@ -40,8 +40,12 @@ def test_dataloader_batches_cover_all_samples_in_order() -> None:
 
 def test_dataloader_shuffle_is_seeded_and_differs_between_epochs() -> None:
     X = np.arange(20)
-    first = [b[0].tolist() for b in DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)]
-    again = [b[0].tolist() for b in DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)]
+    first = [
+        b[0].tolist() for b in DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)
+    ]
+    again = [
+        b[0].tolist() for b in DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)
+    ]
     assert first == again
     loader = DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)
     e1, e2 = next(iter(loader))[0], next(iter(loader))[0]
@@ -170,10 +174,21 @@ def test_load_mnist_from_written_idx_files(tmp_path: Path, gz: bool) -> None:
 
 @pytest.mark.parametrize(
     ("dtype", "code"),
-    [(np.uint8, 0x08), (np.int8, 0x09), (np.int16, 0x0B), (np.int32, 0x0C), (np.float32, 0x0D), (np.float64, 0x0E)],
+    [
+        (np.uint8, 0x08),
+        (np.int8, 0x09),
+        (np.int16, 0x0B),
+        (np.int32, 0x0C),
+        (np.float32, 0x0D),
+        (np.float64, 0x0E),
+    ],
 )
 def test_read_idx_all_types_big_endian(tmp_path: Path, dtype: type, code: int) -> None:
-    arr = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype) if dtype != np.uint8 else np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    arr = (
+        (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+        if dtype != np.uint8
+        else np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    )
     path = tmp_path / "a.idx"
     path.write_bytes(_idx_bytes(arr, code))
     out = read_idx(path)
@@ -186,7 +201,9 @@ def test_idx_errors_say_what_was_expected(tmp_path: Path) -> None:
         read_idx(tmp_path / "nothing")
     bad = tmp_path / "bad"
     bad.write_bytes(b"PK\x03\x04 zip, not idx")
-    with pytest.raises(ValueError, match="not an IDX file: expected it to start with two zero bytes"):
+    with pytest.raises(
+        ValueError, match="not an IDX file: expected it to start with two zero bytes"
+    ):
         read_idx(bad)
     code = tmp_path / "code"
     code.write_bytes(bytes([0, 0, 0x42, 1, 0, 0, 0, 1, 7]))
@@ -194,7 +211,10 @@ def test_idx_errors_say_what_was_expected(tmp_path: Path) -> None:
         read_idx(code)
     short = tmp_path / "short"
     short.write_bytes(_idx_bytes(np.zeros((4, 5), np.uint8))[:-3])
-    with pytest.raises(ValueError, match=r"has 29 bytes, but its header \(shape \(4, 5\), uint8\) says it should have 32"):
+    with pytest.raises(
+        ValueError,
+        match=r"has 29 bytes, but its header \(shape \(4, 5\), uint8\) says it should have 32",
+    ):
         read_idx(short)
     badgz = tmp_path / "bad.gz"
     badgz.write_bytes(gzip.compress(_idx_bytes(np.zeros(10, np.uint8)))[:-8])
@@ -205,7 +225,9 @@ def test_idx_errors_say_what_was_expected(tmp_path: Path) -> None:
 def test_load_mnist_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such directory"):
         load_mnist(tmp_path / "absent")
-    with pytest.raises(FileNotFoundError, match=r"expected train-images-idx3-ubyte or train-images-idx3-ubyte\.gz"):
+    with pytest.raises(
+        FileNotFoundError, match=r"expected train-images-idx3-ubyte or train-images-idx3-ubyte\.gz"
+    ):
         load_mnist(tmp_path)
     _write_mnist(tmp_path, "train", 4, gz=False)
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx_bytes(np.zeros(5, np.uint8)))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tinygrad_nn.examples import EXAMPLES
 
 from tinygrad_nn import Tensor
-from tinygrad_nn.examples import EXAMPLES
 
 NEEDS = {"digits_mlp": ["sklearn", "safetensors"], "hidden_representations": ["matplotlib", "PIL"]}
 
@@ -22,7 +22,9 @@ def _module(name: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
-def test_example_runs_fast_and_succeeds(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_example_runs_fast_and_succeeds(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     module = _module(name)
     assert module.main(["--fast", "--out-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip()
@@ -40,10 +42,24 @@ def test_shapes_walkthrough_prints_the_seed_tables(capsys: pytest.CaptureFixture
     _module("shapes_walkthrough").main([])
     out = capsys.readouterr().out
     expected = {
-        "W1": (8, 10), "b1": (8, 1), "W2": (5, 8), "b2": (5, 1), "W3": (3, 5), "b3": (3, 1),
-        "Z1": (8, 100), "A1": (8, 100), "Z2": (5, 100), "A2": (5, 100), "Z3": (3, 100),
-        "A3": (3, 100), "dW1": (8, 10), "db1": (8, 1), "dW2": (5, 8), "db2": (5, 1),
-        "dW3": (3, 5), "db3": (3, 1),
+        "W1": (8, 10),
+        "b1": (8, 1),
+        "W2": (5, 8),
+        "b2": (5, 1),
+        "W3": (3, 5),
+        "b3": (3, 1),
+        "Z1": (8, 100),
+        "A1": (8, 100),
+        "Z2": (5, 100),
+        "A2": (5, 100),
+        "Z3": (3, 100),
+        "A3": (3, 100),
+        "dW1": (8, 10),
+        "db1": (8, 1),
+        "dW2": (5, 8),
+        "db2": (5, 1),
+        "dW3": (3, 5),
+        "db3": (3, 1),
     }
     for name, shape in expected.items():
         assert re.search(rf"^{name}\s+\({shape[0]}, {shape[1]}\)$", out, re.M), name
@@ -58,7 +74,9 @@ def test_nielsen_equivalence_weight_for_weight() -> None:
 def test_relu_softmax_uses_the_tutorial_initial_parameters() -> None:
     module = _module("relu_softmax")
     X, Y, params = module.tutorial_data_and_params()
-    np.testing.assert_allclose(params[0][0], [0.01624345, -0.00611756, -0.00528172, -0.01072969, 0.00865408], atol=5e-9)
+    np.testing.assert_allclose(
+        params[0][0], [0.01624345, -0.00611756, -0.00528172, -0.01072969, 0.00865408], atol=5e-9
+    )
     np.testing.assert_allclose(params[1][:3, 0], [0.0030017, -0.0035225, -0.01142518], atol=5e-9)
     assert X.shape == (5, 10) and Y.shape == (4, 10) and np.all(Y.sum(axis=0) == 1)
 

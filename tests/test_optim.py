@@ -192,9 +192,11 @@ def test_mlp_training_matches_torch() -> None:
     X = rng.standard_normal((16, 3))
     y = rng.integers(0, 4, 16)
     model = nn.MLP([3, 5, 4], rng=0, dtype=np.float64)
-    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4)).double()
+    tmodel = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4)
+    ).double()
     with torch.no_grad():
-        for (_, p), tp in zip(model.named_parameters(), tmodel.parameters()):
+        for (_, p), tp in zip(model.named_parameters(), tmodel.parameters(), strict=False):
             tp.copy_(torch.tensor(p.data))
     opt = optim.Adam(model.parameters(), lr=0.01, weight_decay=0.01)
     topt = torch.optim.Adam(tmodel.parameters(), lr=0.01, weight_decay=0.01)
@@ -208,7 +210,7 @@ def test_mlp_training_matches_torch() -> None:
         tloss.backward()
         topt.step()
         np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-12)
-    for p, tp in zip(model.parameters(), tmodel.parameters()):
+    for p, tp in zip(model.parameters(), tmodel.parameters(), strict=False):
         np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 

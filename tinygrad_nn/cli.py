@@ -19,7 +19,9 @@ class CLIError(Exception):
     """An error the user can fix; printed as one line, exit status 2."""
 
 
-def _load_dataset(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _load_dataset(
+    args: argparse.Namespace,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from tinygrad_nn import data
 
     name = args.dataset
@@ -63,7 +65,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.out is not None and Path(args.out).suffix.lower() not in nn.serialization.FORMATS:
         raise CLIError(f"--out {args.out}: the model file must end in .safetensors or .npz")
-    if args.graph is not None and Path(args.graph).suffix.lower().lstrip(".") not in ("svg", "png", "pdf"):
+    if args.graph is not None and Path(args.graph).suffix.lower().lstrip(".") not in (
+        "svg",
+        "png",
+        "pdf",
+    ):
         raise CLIError(f"--graph {args.graph}: expected a file ending in .svg, .png or .pdf")
     t0 = time.perf_counter()
     Xtr, Xte, ytr, yte = _load_dataset(args)
@@ -93,7 +99,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     with no_grad():
         test_acc = data.accuracy(model(Tensor(Xte)), yte)
     elapsed = time.perf_counter() - t0
-    print(f"final test accuracy: {test_acc:.4f} ({round(test_acc * len(yte))}/{len(yte)}) in {elapsed:.1f} s")
+    print(
+        f"final test accuracy: {test_acc:.4f} ({round(test_acc * len(yte))}/{len(yte)}) "
+        f"in {elapsed:.1f} s"
+    )
     if args.out is not None:
         nn.save(model, args.out)
         print(f"saved model to {args.out}")

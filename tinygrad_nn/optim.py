@@ -54,7 +54,7 @@ class Optimizer:
 
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
-        for p, state in zip(self.params, self.state):
+        for p, state in zip(self.params, self.state, strict=False):
             if p.grad is not None:
                 self._update(p.data, np.asarray(p.grad, dtype=p.data.dtype), state)
 
@@ -79,9 +79,10 @@ class Optimizer:
         if not isinstance(states, list) or len(states) != len(self.params):
             got = len(states) if isinstance(states, list) else type(states).__name__
             raise ValueError(
-                f"{name}.load_state_dict: expected state for {len(self.params)} parameters, got {got}"
+                f"{name}.load_state_dict: expected state for {len(self.params)} parameters, "
+                f"got {got}"
             )
-        for i, (p, s) in enumerate(zip(self.params, states)):
+        for i, (p, s) in enumerate(zip(self.params, states, strict=False)):
             for k, v in s.items():
                 if isinstance(v, np.ndarray) and v.shape != p.data.shape:
                     raise ValueError(
@@ -95,7 +96,7 @@ class Optimizer:
                 k: (np.array(v, dtype=p.data.dtype) if isinstance(v, np.ndarray) else v)
                 for k, v in s.items()
             }
-            for p, s in zip(self.params, states)
+            for p, s in zip(self.params, states, strict=False)
         ]
 
     def __repr__(self) -> str:
@@ -174,7 +175,8 @@ class Adam(Optimizer):
             raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
         if eps < 0 or weight_decay < 0:
             raise ValueError(
-                f"{type(self).__name__}: eps and weight_decay must be >= 0, got {eps}, {weight_decay}"
+                f"{type(self).__name__}: eps and weight_decay must be >= 0, "
+                f"got {eps}, {weight_decay}"
             )
         super().__init__(params, lr, betas=(b1, b2), eps=eps, weight_decay=weight_decay)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,30 +98,27 @@ def fit(
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
-    if isinstance(train_data, tuple) and len(train_data) == 2 and not isinstance(
-        train_data[0], tuple
+    if (
+        isinstance(train_data, tuple)
+        and len(train_data) == 2
+        and not isinstance(train_data[0], tuple)
     ):
         batches: Iterable[tuple[Tensor, Tensor]] = DataLoader(
             train_data[0], train_data[1], batch_size=batch_size, shuffle=shuffle, seed=seed
         )
     else:
         batches = train_data
-    tqdm: Any = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            tqdm = None
+    bar_factory = _progress_bar() if progress else None
     history = History()
     best_loss, best_state, waited = np.inf, None, 0
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
         total_loss, total_metric, n = 0.0, 0.0, 0
-        total = len(batches) if hasattr(batches, "__len__") else None
+        total = len(batches) if isinstance(batches, Sized) else None
         bar = (
-            tqdm(batches, total=total, desc=f"epoch {epoch}/{epochs}", leave=True, unit="batch")
-            if tqdm is not None
+            bar_factory(batches, total=total, desc=f"epoch {epoch}/{epochs}", unit="batch")
+            if bar_factory is not None
             else None
         )
         for xb, yb in bar if bar is not None else batches:
@@ -172,6 +169,15 @@ def fit(
     if history.stopped_early and best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _progress_bar() -> Any:
+    """tqdm's bar (notebook-aware), or None when tqdm is not installed."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
 
 
 def _summary(h: History) -> str:

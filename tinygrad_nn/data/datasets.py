@@ -21,7 +21,7 @@ def load_digits(dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
             "load_digits needs scikit-learn: pip install 'tinygrad_nn[data]' (or scikit-learn)"
         ) from e
     bunch = sk_load_digits()
-    X = (np.asarray(bunch.data) / 16.0).astype(dtype)
+    X: np.ndarray = (np.asarray(bunch.data) / 16.0).astype(dtype)
     y = np.asarray(bunch.target, dtype=np.int64)
     return X, y
 
@@ -89,9 +89,7 @@ def spirals(
     X_parts, y_parts = [], []
     for k, count in enumerate(np.diff(np.linspace(0, n, classes + 1).astype(int))):
         r = np.linspace(0.05, 1.0, count)
-        theta = (
-            2 * np.pi * turns * r + 2 * np.pi * k / classes + rng.normal(0.0, noise, count)
-        )
+        theta = 2 * np.pi * turns * r + 2 * np.pi * k / classes + rng.normal(0.0, noise, count)
         X_parts.append(np.stack([r * np.sin(theta), r * np.cos(theta)], axis=1))
         y_parts.append(np.full(count, k, np.int64))
     return _shuffled(np.concatenate(X_parts).astype(dtype), np.concatenate(y_parts), rng)

@@ -34,7 +34,9 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as e:
-            raise ValueError(f"read_idx: {p} looks gzip-compressed but cannot be decompressed: {e}") from e
+            raise ValueError(
+                f"read_idx: {p} looks gzip-compressed but cannot be decompressed: {e}"
+            ) from e
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(
             f"read_idx: {p} is not an IDX file: expected it to start with two zero bytes, "

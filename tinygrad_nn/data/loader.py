@@ -97,7 +97,9 @@ def train_test_split(
     n = _check_same_length("train_test_split", data)
     if isinstance(test_size, float):
         if not 0.0 < test_size < 1.0:
-            raise ValueError(f"train_test_split: test_size fraction must be in (0, 1), got {test_size}")
+            raise ValueError(
+                f"train_test_split: test_size fraction must be in (0, 1), got {test_size}"
+            )
         n_test = int(np.ceil(test_size * n))
     else:
         n_test = int(test_size)

@@ -20,7 +20,8 @@ def _fans(t: Tensor, where: str) -> tuple[int, int]:
     shape = t.data.shape
     if len(shape) < 2:
         raise ValueError(
-            f"{where}: fan in and fan out need a tensor with at least 2 dimensions, got shape {shape}"
+            f"{where}: fan in and fan out need a tensor with at least 2 dimensions, "
+            f"got shape {shape}"
         )
     receptive = int(np.prod(shape[2:], dtype=np.int64)) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive

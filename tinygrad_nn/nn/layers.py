@@ -34,7 +34,8 @@ class Linear(Module):
     ) -> None:
         if in_features < 1 or out_features < 1:
             raise ValueError(
-                f"Linear: in_features and out_features must be >= 1, got {in_features}, {out_features}"
+                "Linear: in_features and out_features must be >= 1, "
+                f"got {in_features}, {out_features}"
             )
         self.in_features = in_features
         self.out_features = out_features
@@ -51,7 +52,8 @@ class Linear(Module):
         if x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear({self.in_features}, {self.out_features}): expected input with "
-                f"{self.in_features} features in its last axis (rows are samples), got shape {x.shape}"
+                f"{self.in_features} features in its last axis (rows are samples), "
+                f"got shape {x.shape}"
             )
         y = x @ self.weight.T  # (batch, out)
         if self.bias is not None:
@@ -176,7 +178,7 @@ class MLP(Sequential):
         _activation(activation, "MLP")  # reject a bad name even when no hidden layer uses it
         gen = as_rng(rng)
         modules: list[Module] = []
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
             modules.append(Linear(int(n_in), int(n_out), rng=gen, dtype=dtype))
             last = i == len(sizes) - 2
             act = _activation(output_activation if last else activation, "MLP")

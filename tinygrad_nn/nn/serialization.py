@@ -7,6 +7,7 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+
 import numpy as np
 
 from tinygrad_nn.nn.module import Module
@@ -36,7 +37,7 @@ def _encode(state: dict[str, np.ndarray], fmt: str) -> bytes:
             ) from e
         return st_save(arrays, metadata={"format": "np", "library": "tinygrad_nn"})
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()
 
 
@@ -104,6 +105,7 @@ def load_state(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
             return {k: obj[k] for k in obj.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise ValueError(f"nn.load: {str(source)!r} is a damaged .npz file ({e})") from e
+
 
 def load(module: Module, path: str | os.PathLike[str], strict: bool = True) -> Module:
     """Load a model file written by `save` into `module`, checking names, shapes and dtypes."""
