@@ -331,3 +331,16 @@ def test_five_line_training_loop_learns() -> None:
         loss.backward()
         opt.step()
     assert loss.item() < 0.2 * first
+
+
+def test_saved_file_has_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "m.npz"
+    nn.save(nn.MLP([2, 2], rng=0), path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    nn.save(nn.MLP([2, 2], rng=0), path)  # replacing keeps the file's mode
+    assert path.stat().st_mode & 0o777 == 0o640

@@ -117,7 +117,10 @@ def _render_graph(model: Any, X: np.ndarray, y: np.ndarray, out: str) -> str:
     import tinygrad_nn
     import tinygrad_nn.functional as F
 
-    loss = F.cross_entropy(model(tinygrad_nn.Tensor(X)), tinygrad_nn.Tensor(y))
+    x = tinygrad_nn.Tensor(X, name="x")
+    labels = tinygrad_nn.Tensor(y, name="y")
+    loss = F.cross_entropy(model(x), labels)
+    loss.name = "loss"
     loss.backward()
     target = Path(out)
     fmt = target.suffix.lstrip(".").lower()

@@ -59,6 +59,7 @@ def save(module: Module | dict[str, np.ndarray], path: str | os.PathLike[str]) -
         raise FileNotFoundError(f"nn.save: directory {str(directory)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
+        os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
@@ -69,6 +70,16 @@ def save(module: Module | dict[str, np.ndarray], path: str | os.PathLike[str]) -
             os.unlink(tmp)
         raise
     return target
+
+
+def _file_mode(target: Path) -> int:
+    """The replaced file's permissions, or those a new file gets under the current umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def load_state(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
