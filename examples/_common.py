@@ -21,6 +21,18 @@ def out_dir(path: str) -> Path:
     return d
 
 
+def show_in_notebook(path: Path) -> None:
+    """Display an image file inline when running inside a Jupyter kernel; otherwise do nothing."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and "IPKernelApp" in shell.config:
+        display(Image(filename=str(path)))
+
+
 def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """A plain left-aligned text table."""
     cells = [list(map(str, header))] + [list(map(str, r)) for r in rows]

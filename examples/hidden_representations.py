@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tinygrad_nn.examples._common import out_dir, parser
+from tinygrad_nn.examples._common import out_dir, parser, show_in_notebook
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, no_grad, optim
@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     _loss_curve(losses, png, dpi)
     print(f"{epochs} epochs: loss {losses[0]:.4f} -> {losses[-1]:.4f}, training accuracy {acc:.3f}")
     print(f"wrote {gif} ({len(frames)} frames) and {png}")
+    show_in_notebook(gif)
+    show_in_notebook(png)
     return 0
 
 

@@ -75,6 +75,19 @@ def test_train_test_split() -> None:
         train_test_split(y, test_size=1.5)
 
 
+def test_train_test_split_stratified_keeps_class_shares() -> None:
+    y = np.repeat(np.arange(3), [50, 30, 20])
+    X = np.arange(100)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, seed=1, stratify=y)
+    assert len(yte) == 20
+    counts = np.bincount(yte, minlength=3)
+    assert np.all(np.abs(counts - np.array([10, 6, 4])) <= 1), counts
+    np.testing.assert_array_equal(y[Xte], yte)
+    assert sorted(np.concatenate([Xtr, Xte]).tolist()) == list(range(100))
+    with pytest.raises(ValueError, match="stratify has 3 labels for 100 samples"):
+        train_test_split(X, test_size=0.2, stratify=[0, 1, 2])
+
+
 def test_one_hot() -> None:
     out = one_hot(np.array([2, 0, 1]), 4)
     np.testing.assert_array_equal(out, [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]])

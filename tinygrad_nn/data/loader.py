@@ -88,10 +88,12 @@ def train_test_split(
     test_size: float | int = 0.2,
     shuffle: bool = True,
     seed: np.random.Generator | int | None = None,
+    stratify: Any = None,
 ) -> list[np.ndarray]:
     """Split arrays into train and test parts: returns [a_train, a_test, b_train, b_test, ...].
 
-    `test_size` is a fraction in (0, 1) or a number of samples.
+    `test_size` is a fraction in (0, 1) or a number of samples. With `stratify=labels` each
+    class keeps (up to rounding) its share in both parts.
     """
     data = [_as_array(a) for a in arrays]
     n = _check_same_length("train_test_split", data)
@@ -108,7 +110,19 @@ def train_test_split(
             f"train_test_split: test_size={test_size!r} gives {n_test} test samples out of {n}; "
             "both parts must be non-empty"
         )
-    order = as_rng(seed).permutation(n) if shuffle else np.arange(n)
+    rng = as_rng(seed)
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    if stratify is not None:
+        labels = _as_array(stratify)
+        if len(labels) != n:
+            raise ValueError(f"train_test_split: stratify has {len(labels)} labels for {n} samples")
+        # deal each class's samples round-robin into a ranking, so every prefix is balanced
+        labels = labels[order]
+        rank = np.empty(n)
+        for c in np.unique(labels):
+            members = np.flatnonzero(labels == c)
+            rank[members] = (np.arange(len(members)) + rng.random()) / len(members)
+        order = order[np.argsort(rank, kind="stable")]
     test_idx, train_idx = order[:n_test], order[n_test:]
     out: list[np.ndarray] = []
     for a in data:
