@@ -133,11 +133,11 @@ def _loss_curve(losses: list[float], path: Path, dpi: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=300)
-    p.add_argument("--frames", type=int, default=30)
+    p.add_argument("--frames", type=int, default=20)
     p.add_argument("--lr", type=float, default=0.02)
     args = p.parse_args(argv)
     epochs, n_frames, n, dpi, res = (
-        (60, 4, 200, 50, 40) if args.fast else (args.epochs, args.frames, 600, 80, 100)
+        (60, 4, 200, 50, 40) if args.fast else (args.epochs, args.frames, 600, 80, 80)
     )
     folder = out_dir(args.out_dir)
     rng = np.random.default_rng(args.seed)

@@ -95,3 +95,22 @@ def test_hidden_representations_writes_gif_and_png(tmp_path: Path) -> None:
         assert gif.format == "GIF" and gif.n_frames == 4
     with Image.open(tmp_path / "loss_curve.png") as png:
         assert png.format == "PNG"
+
+
+TUTORIAL_NAMES = {
+    "shapes_walkthrough": ["W1", "b3", "Z2", "A3"],
+    "toy_1d": ["W1", "b1", "W3", "Z3", "A3"],
+    "nielsen_equivalence": ["W1", "b2", "Z1", "A3"],
+    "hidden_representations": ["W1", "b3", "A2", "Z3"],
+    "bce_three_layer": ["W1", "b2", "Z1", "A2"],
+    "relu_softmax": ["W1", "b3", "Z2", "Z3"],
+}
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_graph_loss_draws_with_the_tutorial_names(name: str) -> None:
+    viz = pytest.importorskip("tinygrad_nn.viz")
+    source = viz.draw(_module(name).graph_loss()).source
+    for label in TUTORIAL_NAMES.get(name, []):
+        assert label in source, label
+    assert "matmul" in source
