@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -71,6 +72,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "pdf",
     ):
         raise CLIError(f"--graph {args.graph}: expected a file ending in .svg, .png or .pdf")
+    if args.graph is not None and importlib.util.find_spec("tinygrad_nn.viz") is None:
+        raise CLIError("--graph needs the graph drawing module tinygrad_nn.viz, not installed")
     t0 = time.perf_counter()
     Xtr, Xte, ytr, yte = _load_dataset(args)
     Xtr, mean, std = data.standardize(Xtr)
@@ -124,7 +127,10 @@ def _render_graph(model: Any, X: np.ndarray, y: np.ndarray, out: str) -> str:
     loss.backward()
     target = Path(out)
     fmt = target.suffix.lstrip(".").lower()
-    graph = tinygrad_nn.draw(loss)
+    try:
+        graph = tinygrad_nn.draw(loss)
+    except ImportError as e:
+        raise CLIError(f"--graph needs the graph drawing module tinygrad_nn.viz ({e})") from e
     rendered = graph.render(str(target.with_suffix("")), format=fmt, cleanup=True)
     return str(rendered)
 

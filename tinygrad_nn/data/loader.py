@@ -170,7 +170,11 @@ def standardize(
 
 
 def accuracy(output: Tensor | np.ndarray, target: Tensor | np.ndarray) -> float:
-    """Fraction of rows whose argmax matches the target class (index or one-hot row)."""
+    """Fraction of rows whose predicted class matches the target (class index or one-hot row).
+
+    The prediction is the argmax of each row of scores; for a single column of
+    probabilities it is `p > 0.5`.
+    """
     out = _as_array(output)
     y = _as_array(target)
     if out.ndim != 2:
