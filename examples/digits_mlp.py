@@ -2,8 +2,9 @@
 
 1,797 real images ship inside scikit-learn (no download). Pixels are standardised with the
 training set's statistics; the model is MLP([64, 128, 64, 10]) with ReLU, trained with
-Adam on mini-batches of 32 through the plain five-line loop. The model is saved as
-`digits_mlp.safetensors` in --out-dir.
+Adam on mini-batches of 32 through the plain five-line loop, against label-smoothed
+targets (0.9 on the true class, 0.01 elsewhere), which makes the result steadier across
+train/test splits. The model is saved as `digits_mlp.safetensors` in --out-dir.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tinygrad_nn.examples._common import out_dir, parser
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, nn, no_grad, optim
 from tinygrad_nn.data import DataLoader, accuracy, load_digits, standardize, train_test_split
+from tinygrad_nn.train import smoothed_cross_entropy
 
 
 def prepared_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -46,11 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     model = nn.MLP([64, 128, 64, 10], rng=rng)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     loader = DataLoader(Xtr, ytr, batch_size=32, shuffle=True, seed=rng)
+    loss_fn = smoothed_cross_entropy(10, 0.1)
     print(f"{len(Xtr)} training and {len(Xte)} test images; {model.num_parameters()} parameters")
 
     for epoch in range(1, epochs + 1):
         for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
+            loss = loss_fn(model(x), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -97,6 +97,7 @@ def test_train_on_mnist_idx_files(tmp_path: Path) -> None:
         ["train", "--dataset", "imagenet"],
         ["train", "--epochs", "0"],
         ["train", "--lr", "-1"],
+        ["train", "--label-smoothing", "1.5"],
         ["frobnicate"],
         [],
     ],
@@ -152,3 +153,16 @@ def test_graph_option_renders_the_loss_graph(tmp_path: Path) -> None:
     r = run("train", "--epochs", "1", "--quiet", "--graph", str(out))
     assert r.returncode == 0, r.stderr
     assert out.is_file() and "<svg" in out.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_main_job_reaches_97_percent_for_other_seeds(
+    seed: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sklearn")
+    from tinygrad_nn.cli import main
+
+    assert main(["train", "--seed", str(seed), "--quiet"]) == 0
+    match = re.search(r"final test accuracy: ([0-9.]+)", capsys.readouterr().out)
+    assert match is not None and float(match.group(1)) >= 0.97

@@ -155,3 +155,40 @@ def test_fit_without_metric_and_errors() -> None:
     assert h.train_acc == [] and h.train_loss[-1] < 1e-2
     with pytest.raises(ValueError, match="no batches"):
         fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), [], epochs=1, progress=False)
+
+
+def test_smoothed_cross_entropy() -> None:
+    from tinygrad_nn import Tensor
+    from tinygrad_nn.train import smoothed_cross_entropy
+
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((6, 4))
+    y = rng.integers(0, 4, 6)
+    plain = smoothed_cross_entropy(4, 0.0)(Tensor(z), Tensor(y))
+    assert plain.item() == pytest.approx(F.cross_entropy(Tensor(z), y).item(), rel=1e-12)
+    logits = Tensor(z, requires_grad=True)
+    loss = smoothed_cross_entropy(4, 0.1)(logits, Tensor(y))
+    loss.backward()
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    soft = np.full((6, 4), 0.1 / 4)
+    soft[np.arange(6), y] += 0.9
+    assert loss.item() == pytest.approx(-(soft * np.log(p)).sum(axis=1).mean(), rel=1e-12)
+    np.testing.assert_allclose(logits.grad, (p - soft) / 6, rtol=1e-10)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="smoothing must be in"):
+        smoothed_cross_entropy(4, 1.0)
+
+
+def test_smoothed_cross_entropy_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    from tinygrad_nn import Tensor
+    from tinygrad_nn.train import smoothed_cross_entropy
+
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((5, 3))
+    y = rng.integers(0, 3, 5)
+    ours = smoothed_cross_entropy(3, 0.2)(Tensor(z), Tensor(y)).item()
+    theirs = torch.nn.functional.cross_entropy(
+        torch.tensor(z), torch.tensor(y), label_smoothing=0.2
+    )
+    assert ours == pytest.approx(theirs.item(), rel=1e-12)

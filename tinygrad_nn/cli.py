@@ -60,9 +60,8 @@ def _make_optimizer(args: argparse.Namespace, params: list[Any]) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import tinygrad_nn.functional as F
     from tinygrad_nn import Tensor, data, nn, no_grad
-    from tinygrad_nn.train import fit
+    from tinygrad_nn.train import fit, smoothed_cross_entropy
 
     if args.out is not None and Path(args.out).suffix.lower() not in nn.serialization.FORMATS:
         raise CLIError(f"--out {args.out}: the model file must end in .safetensors or .npz")
@@ -87,11 +86,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"dataset {args.dataset}: {len(Xtr)} train / {len(Xte)} test samples, "
         f"{Xtr.shape[1]} features, {n_classes} classes"
     )
-    print(f"model MLP{sizes} ({model.num_parameters()} parameters), {args.optimizer} lr={args.lr}")
+    print(
+        f"model MLP{sizes} ({model.num_parameters()} parameters), {args.optimizer} "
+        f"lr={args.lr}, batch {args.batch_size}, label smoothing {args.label_smoothing}"
+    )
     loader = data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=rng)
     fit(
         model,
-        F.cross_entropy,
+        smoothed_cross_entropy(n_classes, args.label_smoothing),
         optimizer,
         loader,
         epochs=args.epochs,
@@ -177,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     train.add_argument("--weight-decay", type=float, default=0.0)
     train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=0.1,
+        metavar="S",
+        help="train against (1-S) one-hot + S/classes targets (default 0.1; 0 = plain)",
+    )
     train.add_argument("--test-size", type=float, default=0.2)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", help="save the trained model (.safetensors or .npz)")
@@ -210,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if getattr(args, "lr", 1.0) <= 0:
         parser.error(f"--lr must be > 0, got {args.lr}")
+    if not 0.0 <= getattr(args, "label_smoothing", 0.0) < 1.0:
+        parser.error(f"--label-smoothing must be in [0, 1), got {args.label_smoothing}")
     if getattr(args, "hidden", None) is not None and min(args.hidden) < 1:
         parser.error(f"--hidden sizes must be >= 1, got {args.hidden}")
     try:
