@@ -116,6 +116,10 @@ def test_bad_arguments_give_usage_not_traceback(args: list[str]) -> None:
         (["train", "--out", "model.pt"], "must end in .safetensors or .npz"),
         (["train", "--graph", "graph.txt"], "expected a file ending in .svg"),
         (["run", "no_such_example"], "unknown example 'no_such_example'"),
+        (
+            ["train", "--out", "/nonexistent/dir/m.npz"],
+            "the folder /nonexistent/dir does not exist",
+        ),
     ],
 )
 def test_user_errors_are_one_clear_line(args: list[str], message: str) -> None:

@@ -73,6 +73,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError(f"--graph {args.graph}: expected a file ending in .svg, .png or .pdf")
     if args.graph is not None and importlib.util.find_spec("tinygrad_nn.viz") is None:
         raise CLIError("--graph needs the graph drawing module tinygrad_nn.viz, not installed")
+    for option, value in (("--out", args.out), ("--graph", args.graph)):
+        if value is not None and not Path(value).resolve().parent.is_dir():
+            raise CLIError(f"{option} {value}: the folder {Path(value).parent} does not exist")
     t0 = time.perf_counter()
     Xtr, Xte, ytr, yte = _load_dataset(args)
     Xtr, mean, std = data.standardize(Xtr)
@@ -91,9 +94,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"lr={args.lr}, batch {args.batch_size}, label smoothing {args.label_smoothing}"
     )
     loader = data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=rng)
+    loss_fn = smoothed_cross_entropy(n_classes, args.label_smoothing)
     fit(
         model,
-        smoothed_cross_entropy(n_classes, args.label_smoothing),
+        loss_fn,
         optimizer,
         loader,
         epochs=args.epochs,
@@ -112,19 +116,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         nn.save(model, args.out)
         print(f"saved model to {args.out}")
     if args.graph is not None:
-        path = _render_graph(model, Xtr[: args.batch_size], ytr[: args.batch_size], args.graph)
+        batch = slice(0, args.batch_size)
+        path = _render_graph(model, loss_fn, Xtr[batch], ytr[batch], args.graph)
         print(f"wrote computation graph of one batch's loss to {path}")
     return 0
 
 
-def _render_graph(model: Any, X: np.ndarray, y: np.ndarray, out: str) -> str:
-    """Render the graph of one batch's loss to `out` (format from its suffix)."""
+def _render_graph(model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, out: str) -> str:
+    """Render the graph of one batch's training loss to `out` (format from its suffix)."""
     import tinygrad_nn
-    import tinygrad_nn.functional as F
 
     x = tinygrad_nn.Tensor(X, name="x")
-    labels = tinygrad_nn.Tensor(y, name="y")
-    loss = F.cross_entropy(model(x), labels)
+    loss = loss_fn(model(x), tinygrad_nn.Tensor(y, name="y"))
     loss.name = "loss"
     loss.backward()
     target = Path(out)
