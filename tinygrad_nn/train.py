@@ -49,7 +49,7 @@ def smoothed_cross_entropy(num_classes: int, smoothing: float) -> LossFn:
     def loss(logits: Tensor, target: Tensor) -> Tensor:
         labels = target.data if isinstance(target, Tensor) else np.asarray(target)
         soft = one_hot(labels, num_classes, dtype=logits.dtype) * (1.0 - smoothing)
-        return F.cross_entropy(logits, soft + smoothing / num_classes)
+        return F.cross_entropy(logits, Tensor(soft + smoothing / num_classes, name="y_smooth"))
 
     return loss
 
