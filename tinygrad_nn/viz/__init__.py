@@ -5,8 +5,8 @@ program; rendering uses the system `dot`, else the `graphviz-pure` wheel.
 """
 
 from tinygrad_nn.viz.check import GraphCheck, NodeCheck, check_graph, check_op
-from tinygrad_nn.viz.draw import draw
-from tinygrad_nn.viz.render import (
+from tinygrad_nn.viz.drawing import draw
+from tinygrad_nn.viz.rendering import (
     Drawing,
     RendererNotFoundError,
     find_renderer,

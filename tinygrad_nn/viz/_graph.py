@@ -138,7 +138,7 @@ def data_summary(a: np.ndarray) -> str:
 
 
 def nonfinite_counts(a: np.ndarray | None) -> tuple[int, int]:
-    if a is None or a.dtype.kind != "f":
+    if a is None or a.dtype.kind != "f" or np.isfinite(a).all():
         return 0, 0
     return int(np.isnan(a).sum()), int(np.isinf(a).sum())
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_nn.viz._graph import fmt_shape, topo_order
-from tinygrad_nn.viz.draw import Decorations, Drawing, build
+from tinygrad_nn.viz.drawing import Decorations, Drawing, build
 
 if TYPE_CHECKING:
     from tinygrad_nn.ops import Op

@@ -81,7 +81,7 @@ def replay_command(args: argparse.Namespace) -> int:
 def _run(func: Any) -> Any:
     """Turn a missing renderer into a one-line message and exit code 1."""
     def wrapped(args: argparse.Namespace) -> int:
-        from tinygrad_nn.viz.render import RendererNotFoundError
+        from tinygrad_nn.viz.rendering import RendererNotFoundError
 
         try:
             result: int = func(args)

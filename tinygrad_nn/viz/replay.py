@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_nn.viz._graph import fmt_num, fmt_shape
-from tinygrad_nn.viz.draw import Decorations, Drawing, build
-from tinygrad_nn.viz.render import pipe
+from tinygrad_nn.viz.drawing import Decorations, Drawing, build
+from tinygrad_nn.viz.rendering import pipe
 
 if TYPE_CHECKING:
     from tinygrad_nn.ops import Op

@@ -24,7 +24,7 @@ from tinygrad_nn.viz._graph import (
     topo_order,
 )
 from tinygrad_nn.viz._math import MathLabel, math_labels
-from tinygrad_nn.viz.render import Drawing
+from tinygrad_nn.viz.rendering import Drawing
 
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
@@ -122,11 +122,13 @@ def _chains(order: list[Tensor], consumers: dict[int, list[Tensor]], taken: set[
             root: Tensor) -> list[list[Tensor]]:
     """Maximal runs of ops t1 -> t2 -> ... where each feeds only the next (3 or more)."""
     def link(t: Tensor) -> Tensor | None:
-        users = {id(u): u for u in consumers.get(id(t), [])}
-        if len(users) != 1 or t is root:
+        users = consumers.get(id(t))
+        if not users or t is root:
             return None
-        (u,) = users.values()
-        return u if u._op is not None and id(u) not in taken else None
+        u = users[0]
+        if any(v is not u for v in users):
+            return None
+        return u if id(u) not in taken else None
 
     has_pred: set[int] = set()
     for t in order:
