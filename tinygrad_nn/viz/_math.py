@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tinygrad_nn.viz._graph import fmt_shape
+
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
 
@@ -83,6 +85,8 @@ def math_labels(
         act_dims = [(m, "m"), (n_prev, np_)] if rows else [(n_prev, np_), (m, "m")]
         out_dims = [(m, "m"), (n_l, nl)] if rows else [(n_l, nl), (m, "m")]
         labels[id(weight)] = MathLabel(f"W[{layer}]", f"({nl}, {np_})")
+        if rows:
+            labels[id(b)] = MathLabel(f"W[{layer}]ᵀ", f"({np_}, {nl})")
         if act._op is None and id(act) not in labels:
             labels[id(act)] = MathLabel("A[0] = X" if layer == 1 else f"A[{layer - 1}]",
                                         _sym(act.shape, act_dims))
@@ -106,6 +110,17 @@ def math_labels(
         users = consumers.get(id(z), [])
         if len(users) == 1 and users[0]._op is not None and users[0]._op.name in ACTIVATIONS:
             labels[id(users[0])] = MathLabel(f"A[{layer}]", _sym(z.shape, out_dims))
-    if labels and order and order[-1].data.size == 1 and id(order[-1]) not in labels:
-        labels[id(order[-1])] = MathLabel("J", "()")
+    if not labels or not order:
+        return labels
+    root = order[-1]
+    if root.data.size == 1 and id(root) not in labels:
+        labels[id(root)] = MathLabel(root.name or "J", fmt_shape(root.shape))
+    # the target of a loss on the last activation: Y, shaped like A[L]
+    op = root._op
+    if op is not None and len(op.parents) == 2 and op.parents[0]._op is not None:
+        pred, target = op.parents
+        if target._op is None and id(target) not in labels and id(pred) in labels:
+            pred_label = labels[id(pred)]
+            shape = pred_label.shape if target.shape == pred.shape else fmt_shape(target.shape)
+            labels[id(target)] = MathLabel("Y", shape)
     return labels

@@ -34,8 +34,9 @@ def load_example_loss(name: str) -> Tensor:
     try:
         module = importlib.import_module(f"{EXAMPLES_PACKAGE}.{name}")
     except ModuleNotFoundError as e:
-        if e.name is not None and not e.name.startswith(f"{EXAMPLES_PACKAGE}.{name}"):
-            raise
+        missing = e.name or ""
+        if missing != EXAMPLES_PACKAGE and not missing.startswith(f"{EXAMPLES_PACKAGE}.{name}"):
+            raise  # the example exists but one of its own imports failed
         choices = ", ".join(available_examples()) or "none installed"
         raise SystemExit(f"tinygrad-nn: unknown example {name!r}; available: {choices}") from None
     graph_loss = getattr(module, "graph_loss", None)

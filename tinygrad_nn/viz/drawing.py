@@ -256,7 +256,9 @@ def build(
                     title = f"{math.name} = {op.name}"
                 lines.append((title, "b"))
             else:
-                name = t.name or scopes.tensor_names.get(id(t))
+                dotted = scopes.tensor_names.get(id(t))
+                # nn.Module names a parameter after its attribute ("weight"): say whose
+                name = dotted if dotted and (t.name is None or dotted.endswith(t.name)) else t.name
                 if name is None:
                     counters[kind] += 1
                     name = f"{kind}{counters[kind]}"
