@@ -25,6 +25,8 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
+    if lead == 1 and grad.shape[1:] == shape:  # a bias (n,) added to (m, n): db = sum over m
+        return grad.sum(axis=0)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
@@ -614,8 +616,8 @@ class LogSoftmax(Op):
 
 
 def _reduce_loss(per_sample: Array, reduction: str) -> Array:
-    if reduction == "mean":
-        return per_sample.mean()
+    if reduction == "mean":  # sum / n: ndarray.mean's Python wrapper costs more than the math
+        return per_sample.sum() / per_sample.size
     if reduction == "sum":
         return per_sample.sum()
     return per_sample

@@ -109,8 +109,6 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
     return t
 
 
-_data_of = operator.attrgetter("data")
-_needs_grad_of = operator.attrgetter("_requires_grad")
 _creation_order = operator.attrgetter("_op.seq")
 _op_counter = itertools.count()
 
@@ -119,21 +117,29 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     """Run ``op_class`` forward on the inputs' data and record a node if any input needs grad."""
     op = op_class()
     op.kwargs = kwargs
-    out = op.forward(*map(_data_of, inputs), **kwargs)
+    # Unary and binary ops get their arguments spelled out: this is the engine's hottest
+    # line, and building an argument list costs about as much as a small op's arithmetic.
+    if len(inputs) == 1:
+        out = op.forward(inputs[0].data, **kwargs)
+        needs: tuple[bool, ...] = (inputs[0]._requires_grad,)
+    elif len(inputs) == 2:
+        out = op.forward(inputs[0].data, inputs[1].data, **kwargs)
+        needs = (inputs[0]._requires_grad, inputs[1]._requires_grad)
+    else:
+        out = op.forward(*[t.data for t in inputs], **kwargs)
+        needs = tuple([t._requires_grad for t in inputs])
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if _state.anomaly and _nonfinite(out):
         op.parents = inputs
         raise FloatingPointError(f"detect_anomaly: forward of {_describe(op)} produced NaN/Inf")
-    if _state.grad_enabled:
-        needs = tuple(map(_needs_grad_of, inputs))
-        if True in needs:
-            op.parents = inputs
-            op.needs_grad = needs
-            op.released = False
-            op.scope = _state.scope
-            op.seq = next(_op_counter)
-            return _new(out, True, op)
+    if True in needs and _state.grad_enabled:
+        op.parents = inputs
+        op.needs_grad = needs
+        op.released = False
+        op.scope = _state.scope
+        op.seq = next(_op_counter)
+        return _new(out, True, op)
     return _new(out, False, None)
 
 
@@ -222,7 +228,7 @@ def _sweep(
             data = parent.data
             if g.shape != data.shape:
                 g = unbroadcast(g, data.shape)
-            if g.dtype != data.dtype:
+            if g.dtype is not data.dtype and g.dtype != data.dtype:  # `is`: the cheap test
                 g = g.astype(data.dtype)
             if anomaly and _nonfinite(g):
                 raise FloatingPointError(
@@ -390,6 +396,12 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         dt = np.dtype(dtype)
         return self if dt == self.data.dtype else apply(ops.Cast, self, dtype=dt)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
+        """np.asarray(t) gives the data (so NumPy and matplotlib accept tensors)."""
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -660,12 +672,16 @@ def _index(index: Any) -> Any:
 
 
 def _lift(like: Tensor, x: Any) -> Tensor:
-    """A Tensor as is; an array keeps its dtype; a Python number takes ``like``'s float dtype."""
+    """A Tensor as is; an array keeps its dtype; a number takes ``like``'s dtype where it fits."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
         return _new(x, False, None)
-    dtype = like.data.dtype if like.data.dtype.kind == "f" else _state.default_dtype
+    kind = like.data.dtype.kind
+    if kind == "f" or (kind in "iu" and isinstance(x, (int, np.integer))):
+        dtype = like.data.dtype
+    else:
+        dtype = _state.default_dtype
     try:
         return _new(np.asarray(x, dtype=dtype), False, None)
     except (TypeError, ValueError):

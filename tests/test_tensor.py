@@ -1,0 +1,314 @@
+"""Tensor construction, the backward sweep's rules, and the errors users see."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_nn as tn
+from tinygrad_nn import Tensor
+from tinygrad_nn.tensor import backward_steps
+
+# ------------------------------------------------------------------------- construction
+
+
+def test_python_numbers_and_lists_get_the_default_dtype() -> None:
+    assert Tensor(1.5).dtype == np.float32
+    assert Tensor([[1, 2], [3, 4]]).dtype == np.float32
+    tn.set_default_dtype(np.float64)
+    try:
+        assert Tensor([1.0]).dtype == np.float64
+        assert Tensor.zeros(2, 3).dtype == np.float64
+    finally:
+        tn.set_default_dtype(np.float32)
+    with pytest.raises(TypeError, match="floating dtype"):
+        tn.set_default_dtype(np.int32)
+
+
+def test_numpy_arrays_keep_their_dtype_without_a_copy() -> None:
+    a = np.ones((2, 2), dtype=np.float64)
+    t = Tensor(a)
+    assert t.data is a and t.dtype == np.float64
+    labels = Tensor(np.array([0, 2, 1]))
+    assert labels.dtype.kind == "i" and not labels.requires_grad
+
+
+def test_requires_grad_on_integer_data_says_why() -> None:
+    with pytest.raises(TypeError, match="requires_grad=True needs floating data.*int64"):
+        Tensor(np.array([1, 2]), requires_grad=True)
+    t = Tensor(np.array([True, False]))
+    with pytest.raises(TypeError, match="bool"):
+        t.requires_grad = True
+
+
+def test_attributes_and_conversions() -> None:
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="W")
+    assert t.shape == (2, 2) and t.ndim == 2 and t.size == 4 and len(t) == 2
+    assert t.is_leaf and t.op is None and t.name == "W"
+    assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    y = (t * 2).sum()
+    assert y.op == "sum" and not y.is_leaf and y.item() == 20.0
+    assert "op=sum" in repr(y) and "shape=()" in repr(y) and "float32" in repr(y)
+    assert "name='W'" in repr(t) and "requires_grad=True" in repr(t)
+    assert isinstance(t.numpy(), np.ndarray)
+    assert np.asarray(t) is t.data and np.asarray(t, dtype=np.float64).dtype == np.float64
+
+
+def test_constructors() -> None:
+    assert Tensor.ones(2, 3).data.sum() == 6 and Tensor.zeros((2,)).shape == (2,)
+    a = Tensor.randn(3, 4, rng=0, requires_grad=True)
+    b = Tensor.randn(3, 4, rng=0)
+    np.testing.assert_array_equal(a.data, b.data)
+    assert a.requires_grad and a.dtype == np.float32
+    u = Tensor.uniform(1000, low=-2, high=3, rng=1, dtype=np.float64)
+    assert u.dtype == np.float64 and -2 <= u.data.min() and u.data.max() < 3
+
+
+def test_python_scalars_do_not_upcast_float32() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = ((x * 2.5 + 1) / 3.0 - np.float64(0.5)) ** 2
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad is not None and x.grad.dtype == np.float32
+
+
+def test_comparisons_give_masks_without_grad() -> None:
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    assert (x > 1.5).tolist() == [False, True, True]
+    assert (x == Tensor([1.0, 0.0, 3.0])).tolist() == [True, False, True]
+    assert not (x > 1.5).requires_grad
+    assert {x: 1}[x] == 1  # still hashable by identity
+
+
+# ------------------------------------------------------------------------- the sweep
+
+
+def test_reused_node_accumulates_every_contribution() -> None:
+    x = Tensor(3.0, requires_grad=True, dtype=np.float64)
+    y = x * x + x  # x used three times
+    y.backward()
+    assert x.grad == 2 * 3.0 + 1
+    a = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    b = a * 2
+    c = b * b + b  # an intermediate used twice
+    c.sum().backward()
+    np.testing.assert_allclose(a.grad, (2 * b.data + 1) * 2)
+
+
+def test_gradients_accumulate_across_backward_calls() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [3 + 2, 3 + 4])
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_bias_broadcast_gradients_are_summed_back() -> None:
+    W = Tensor(np.ones((3, 5)), requires_grad=True, dtype=np.float64)
+    b_col = Tensor(np.zeros((3, 1)), requires_grad=True, dtype=np.float64)  # (n, 1) + (n, m)
+    b_row = Tensor(np.zeros(5), requires_grad=True, dtype=np.float64)  # (n,) + (m, n)
+    ((W + b_col) * 2).sum().backward()
+    (W + b_row).sum().backward()
+    assert b_col.grad.shape == (3, 1) and b_row.grad.shape == (5,)
+    np.testing.assert_array_equal(b_col.grad, np.full((3, 1), 10.0))
+    np.testing.assert_array_equal(b_row.grad, np.full(5, 3.0))
+
+
+def test_only_leaves_keep_grad_unless_retained() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    k = h * 3
+    k.retain_grad()
+    (k * k).sum().backward()
+    assert h.grad is None
+    np.testing.assert_allclose(k.grad, 2 * k.data)
+    np.testing.assert_allclose(x.grad, 2 * k.data * 6)
+
+
+def test_leaf_grads_never_share_a_buffer() -> None:
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    seed = np.array([1.0, 1.0], dtype=np.float32)
+    (a + b).backward(seed)  # add passes the same array to both inputs
+    assert not np.shares_memory(a.grad, b.grad) and not np.shares_memory(a.grad, seed)
+    a.grad *= 0  # in-place edits of one grad leave the other alone
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+    c = Tensor(np.ones((2, 3)), requires_grad=True)
+    c.sum().backward()  # sum's backward broadcasts (a read-only view)
+    c.grad += 1
+    np.testing.assert_array_equal(c.grad, np.full((2, 3), 2.0))
+
+
+def test_saved_arrays_are_released_and_second_backward_raises() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    assert y._op is not None and y._op.released
+    assert all(op.saved is None for op in (y._op, y._op.parents[0]._op))
+    with pytest.raises(RuntimeError, match="already released.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * (2 * x.data))
+
+
+def test_no_grad_builds_nothing() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with tn.no_grad():
+        y = (x * 2).exp().sum()
+        assert not tn.is_grad_enabled()
+    assert tn.is_grad_enabled()
+    assert y._op is None and not y.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+
+
+def test_detach_cuts_the_graph() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = (h.detach() * x).sum()  # only the direct use of x contributes
+    y.backward()
+    np.testing.assert_allclose(x.grad, h.data)
+    assert h.detach().data is h.data
+
+
+def test_chain_of_100_000_ops_has_no_recursion() -> None:
+    x = Tensor(1.0, requires_grad=True, dtype=np.float64)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_backward_on_a_leaf_and_on_an_unconnected_input() -> None:
+    x = Tensor([2.0], requires_grad=True)
+    x.backward()
+    np.testing.assert_array_equal(x.grad, [1.0])
+    c = Tensor([5.0])  # needs no grad: gets none
+    w = Tensor([3.0], requires_grad=True)
+    (c * w).sum().backward()
+    assert c.grad is None and w.grad.tolist() == [5.0]
+
+
+def test_backward_steps_reports_each_op_in_reverse_order() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    h = x * x
+    y = (h + x).sum()
+    steps = backward_steps(y)
+    assert [s.op.name for s in steps] == ["sum", "add", "mul"]
+    add_step = steps[1]
+    np.testing.assert_array_equal(add_step.input_grads[0], [1.0, 1.0])
+    np.testing.assert_allclose(x.grad, 2 * x.data + 1)
+
+
+def test_max_and_min_split_ties_equally() -> None:
+    x = Tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], requires_grad=True, dtype=np.float64)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+    x.grad = None
+    x.min().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [0, 1, 0]])
+
+
+def test_repeated_integer_indices_accumulate() -> None:
+    x = Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    x[np.array([0, 0, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3, 0, 1])
+
+
+def test_integer_tensors_work_without_grad() -> None:
+    i = Tensor(np.array([1, 2, 3]))
+    j = i * 2 + 1
+    assert j.dtype.kind == "i" and j.tolist() == [3, 5, 7] and j._op is None
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def test_incompatible_broadcast_names_op_and_shapes() -> None:
+    a, b = Tensor(np.ones((3, 4))), Tensor(np.ones(5))
+    with pytest.raises(ValueError, match=r"add: cannot broadcast shapes \(3, 4\) and \(5,\)"):
+        _ = a + b
+    with pytest.raises(ValueError, match=r"mul: cannot broadcast"):
+        _ = a * b
+
+
+def test_matmul_inner_size_error_suggests_transpose() -> None:
+    W, X = Tensor(np.ones((8, 10))), Tensor(np.ones((100, 10)))
+    with pytest.raises(
+        ValueError,
+        match=r"matmul: cannot multiply \(8, 10\) by \(100, 10\): "
+        r"inner sizes 10 and 100 differ; did you mean A @ B.T",
+    ):
+        _ = W @ X
+    with pytest.raises(ValueError, match=r"did you mean A.T @ B"):
+        _ = Tensor(np.ones((10, 8))) @ Tensor(np.ones((10, 3)))
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        _ = Tensor(2.0) @ W
+
+
+def test_backward_on_non_scalar_without_grad() -> None:
+    y = Tensor(np.ones((3, 4)), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"one-element tensor.*shape \(3, 4\)"):
+        y.backward()
+
+
+def test_backward_with_grad_of_wrong_shape() -> None:
+    y = Tensor(np.ones((3, 4)), requires_grad=True) * 2
+    with pytest.raises(ValueError, match=r"grad has shape \(4, 3\) but the tensor has shape"):
+        y.backward(np.ones((4, 3)))
+
+
+def test_reshape_to_impossible_shape() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"reshape: cannot reshape \(3, 4\) \(12 elements\) "
+        r"into \(5,\) \(5 elements\)",
+    ):
+        Tensor(np.ones((3, 4))).reshape(5)
+
+
+def test_axis_out_of_range() -> None:
+    x = Tensor(np.ones((3, 4)))
+    for call in (
+        lambda: x.sum(2),
+        lambda: x.mean((0, -3)),
+        lambda: x.softmax(5),
+        lambda: x.max(axis=7),
+    ):
+        with pytest.raises(ValueError, match=r"axis -?\d is out of range for a tensor with 2"):
+            call()
+    with pytest.raises(ValueError, match="transpose"):
+        x.transpose(0, 0)
+
+
+def test_pow_needs_a_number_and_clip_needs_bounds() -> None:
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="pow: the exponent must be a number"):
+        _ = x ** Tensor([2.0, 2.0])
+    with pytest.raises(ValueError, match="clip: lo=1 is greater than hi=0"):
+        x.clip(1, 0)
+
+
+def test_detect_anomaly_names_the_forward_op() -> None:
+    x = Tensor([1.0, -1.0], requires_grad=True)
+    with tn.detect_anomaly(), pytest.raises(FloatingPointError, match=r"forward of 'log'"):
+        with np.errstate(invalid="ignore"):
+            x.log()
+    with np.errstate(invalid="ignore"):  # outside the block nothing is checked
+        assert np.isnan(x.log().data[1])
+
+
+def test_detect_anomaly_names_the_backward_op() -> None:
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    y = x.sqrt().sum()  # finite forward; d sqrt(x)/dx is inf at 0
+    with tn.detect_anomaly(), pytest.raises(FloatingPointError, match=r"backward of 'sqrt'"):
+        with np.errstate(divide="ignore"):
+            y.backward()
