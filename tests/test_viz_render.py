@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from viz_helpers import MLP, column_mlp
 
+import tinygrad_nn.viz.rendering as render_module
 from tinygrad_nn import Tensor
 from tinygrad_nn.viz import RendererNotFoundError, draw, find_renderer, pipe, render
-import tinygrad_nn.viz.rendering as render_module
 
 
 def renderers() -> list[str]:

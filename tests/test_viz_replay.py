@@ -13,8 +13,14 @@ from viz_helpers import column_mlp
 import tinygrad_nn.viz.rendering as render_module
 from tinygrad_nn import Tensor
 from tinygrad_nn.tensor import backward_steps
-from tinygrad_nn.viz import backward_frames, draw_frame, replay_html, save_replay_gif
-from tinygrad_nn.viz import save_replay_html, save_replay_svgs
+from tinygrad_nn.viz import (
+    backward_frames,
+    draw_frame,
+    replay_html,
+    save_replay_gif,
+    save_replay_html,
+    save_replay_svgs,
+)
 from tinygrad_nn.viz._graph import topo_order
 
 has_renderer = render_module.find_renderer() is not None or shutil.which("dot") is not None

@@ -247,9 +247,9 @@ def collect_scopes(order: list[Tensor]) -> Scopes:
             sc.modules[id(m)] = m
             owner_path.setdefault(id(m), path)
             if path not in sc.labels:
-                name = mod_names.get(id(m))
-                if name is None:  # not reachable through attributes: name it by its class
-                    name = type(m).__name__ if len(path) > 1 else ""
+                found = mod_names.get(id(m))
+                # not reachable through attributes: name it by its class
+                name = found if found is not None else (type(m).__name__ if len(path) > 1 else "")
                 sc.labels[path] = module_label(name, m)
         sc.node_path[id(t)] = path
     # a parameter joins the cluster of the module whose attribute it is

@@ -78,7 +78,7 @@ class GraphCheck:
             line = f"rel err {n.error:.1e}"
             if n.error > self.tol:
                 bad = [i for i, e in enumerate(n.input_errors) if e is not None and e > self.tol]
-                line += " WRONG (input " + ", ".join(map(str, bad)) + ")"
+                line += " WRONG: d" + ", d".join(_input_name(n.tensor, i) for i in bad)
                 deco.node_attrs[id(n.tensor)].update(color="#cc0000", penwidth="3")
             deco.node_lines[id(n.tensor)] = [(line, kind)]
         deco.legend += [
@@ -91,6 +91,11 @@ class GraphCheck:
         ]
         draw_kw.setdefault("show_grad", False)
         return build(self.root, deco=deco, **draw_kw)
+
+
+def _input_name(t: Tensor, i: int) -> str:
+    parent = t._op.parents[i]  # type: ignore[union-attr]
+    return parent.name or (parent._op.name if parent._op is not None else f"input{i}")
 
 
 def _colour(err: float, tol: float) -> str:

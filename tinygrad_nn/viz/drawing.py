@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,7 @@ from tinygrad_nn.viz._math import MathLabel, math_labels
 from tinygrad_nn.viz.rendering import Drawing
 
 if TYPE_CHECKING:
+    from tinygrad_nn.ops import Op
     from tinygrad_nn.tensor import Tensor
 
 FONT = "Helvetica"  # one name: graphviz-pure has metrics for it, system dot maps it
@@ -52,12 +54,18 @@ LEGEND_TEXT = {
 class Decorations:
     """Extra styling used by backward replay and check_graph (keys are id(tensor))."""
 
-    grads: dict[int, np.ndarray | None] | None = None  # replaces t.grad when given
+    grads: Mapping[int, np.ndarray] | None = None  # replaces t.grad when given
     node_attrs: dict[int, dict[str, str]] = field(default_factory=dict)
     node_lines: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # (text, color)
     edge_attrs: dict[tuple[int, int, int], dict[str, str]] = field(default_factory=dict)
     legend: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     title: str | None = None
+
+
+def _op_of(t: Tensor) -> Op:
+    op = t._op
+    assert op is not None, "expected a tensor produced by an op"
+    return op
 
 
 def _default_dtype() -> np.dtype[Any]:
@@ -126,8 +134,8 @@ def _chains(order: list[Tensor], consumers: dict[int, list[Tensor]], taken: set[
         if not users or t is root:
             return None
         u = users[0]
-        if any(v is not u for v in users):
-            return None
+        if u is root or any(v is not u for v in users):
+            return None  # the output stays visible; a fork ends the chain
         return u if id(u) not in taken else None
 
     has_pred: set[int] = set()
@@ -152,7 +160,7 @@ def _chains(order: list[Tensor], consumers: dict[int, list[Tensor]], taken: set[
 
 def _chain_label(chain: list[Tensor]) -> list[tuple[str, str]]:
     """'(mul → add) × 50000' for a repeated pattern (plus what is left), else op counts."""
-    names = [t._op.name for t in chain]
+    names = [_op_of(t).name for t in chain]
     best, best_period = 0, 1
     for period in range(1, 5):
         pattern = names[:period]
@@ -171,7 +179,7 @@ def _chain_label(chain: list[Tensor]) -> list[tuple[str, str]]:
     else:
         counts = Counter(names).most_common(3)
         head = f"{len(names)} ops: " + ", ".join(f"{n}×{c}" for n, c in counts)
-    return [(head, "b"), (f"{fmt_shape(chain[0]._op.parents[0].shape)} → "
+    return [(head, "b"), (f"{fmt_shape(_op_of(chain[0]).parents[0].shape)} → "
                           f"{fmt_shape(chain[-1].shape)}", "s")]
 
 
@@ -250,7 +258,7 @@ def build(
             lines.append((data_summary(t.data), ""))
         else:
             if kind == "op":
-                op = t._op
+                op = _op_of(t)
                 title = op.name if t.name is None else f"{t.name} = {op.name}"
                 if math is not None:
                     title = f"{math.name} = {op.name}"
@@ -270,8 +278,8 @@ def build(
                 shape = f"{math.shape} = {shape}" if math.shape != shape else shape
             dtype = "" if t.data.dtype == dflt else f" · {t.data.dtype}"
             lines.append((shape + dtype, "s" if kind == "op" else ""))
-            if kind == "op" and t._op.kwargs:
-                params = ", ".join(f"{k}={fmt_value(v)}" for k, v in t._op.kwargs.items()
+            if kind == "op" and _op_of(t).kwargs:
+                params = ", ".join(f"{k}={fmt_value(v)}" for k, v in _op_of(t).kwargs.items()
                                    if v is not None and v is not False)
                 if params:
                     lines.append((params, "s"))
@@ -346,7 +354,7 @@ def build(
                 seen_summary_edges.add((tail, head))
                 g.edge(tail, head, label=fmt_shape(p.shape))
                 continue
-            attrs: dict[str, str] = {}
+            eattrs: dict[str, str] = {}
             label: list[str] = []
             if op.name in ARG_NAMES and i < len(ARG_NAMES[op.name]) and len(op.parents) > 1:
                 label.append(ARG_NAMES[op.name][i])
@@ -356,13 +364,13 @@ def build(
             if note is not None:
                 label.append(f"{fmt_shape(p.shape)} → {fmt_shape(t.shape)}")
                 label.append(note)
-                attrs.update(color="#a61c00", fontcolor="#a61c00")
-            attrs.update(deco.edge_attrs.get((id(p), id(t), i), {}))
-            if "label" in attrs:
-                label.append(attrs.pop("label"))
+                eattrs.update(color="#a61c00", fontcolor="#a61c00")
+            eattrs.update(deco.edge_attrs.get((id(p), id(t), i), {}))
+            if "label" in eattrs:
+                label.append(eattrs.pop("label"))
             if label:
-                attrs["label"] = "\n".join(label)
-            g.edge(tail, head, **attrs)
+                eattrs["label"] = "\n".join(label)
+            g.edge(tail, head, **eattrs)
 
     # -------------------------------------------------------------------------- clusters
     _emit_clusters(g, clusters, scopes)
@@ -371,7 +379,7 @@ def build(
         rows = [(LEGEND_TEXT[k], STYLE[k]) for k in ("parameter", "input", "constant", "op",
                                                        "summary") if k in used_styles]
         if bad_value is not None or bad_grad is not None:
-            rows.append(("first NaN / Inf", NONFINITE))
+            rows.append(("first NaN / Inf", dict(NONFINITE, style="filled")))
         rows.extend(deco.legend)
         g.node("legend", label=_legend_table(rows), shape="plaintext", margin="0")
     return g
@@ -383,9 +391,11 @@ def _collapse(order: list[Tensor], consumers: dict[int, list[Tensor]], scopes: S
     def count(group: dict[int, Any]) -> int:
         return len(order) - len(group) + len(set(group.values()))
 
-    def absorb_leaves(group: dict[int, Any]) -> None:
+    def absorb_leaves(group: dict[int, Any], constants_only: bool = False) -> None:
+        """A leaf used only inside one summary joins it (for chains: only constants)."""
         for t in order:
-            if t._op is None and id(t) not in group:
+            if t._op is None and id(t) not in group and (
+                    not constants_only or role(t) == "constant"):
                 keys = {group.get(id(u)) for u in consumers.get(id(t), [])}
                 if len(keys) == 1 and None not in keys:
                     group[id(t)] = keys.pop()
@@ -404,7 +414,7 @@ def _collapse(order: list[Tensor], consumers: dict[int, list[Tensor]], scopes: S
             key = ("chain", id(chain[0]))
             for t in chain:
                 group[id(t)] = key
-        absorb_leaves(group)
+        absorb_leaves(group, constants_only=True)
     if count(group) > max_nodes:
         # keep the nodes nearest the output, fold everything further back into one node
         vertex = {id(t): group.get(id(t), ("t", id(t))) for t in order}

@@ -210,7 +210,8 @@ _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
-#bar {{ position: sticky; top: 0; background: #fff; padding: .5em 0; border-bottom: 1px solid #ddd; }}
+#bar {{ position: sticky; top: 0; background: #fff; padding: .5em 0;
+        border-bottom: 1px solid #ddd; }}
 #bar button {{ font-size: 1em; min-width: 2.5em; }}
 #slider {{ width: 40%; vertical-align: middle; }}
 #caption {{ margin-top: .4em; color: #333; }}
