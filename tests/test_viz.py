@@ -229,6 +229,12 @@ def test_huge_chain_collapses_iteratively() -> None:
     assert elapsed < 20
 
 
+def test_large_graph_without_max_nodes_warns() -> None:
+    _, loss = chain(6000)
+    with pytest.warns(UserWarning, match="pass max_nodes="):
+        draw(loss)
+
+
 def test_modules_collapse_above_max_nodes() -> None:
     model = MLP([4, 8, 8, 8, 8, 3], np.random.default_rng(1))
     loss = (model(Tensor(np.ones((2, 4)))) ** 2).mean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from tinygrad_nn.ops import Op
     from tinygrad_nn.tensor import Tensor
 
+LARGE = 5000  # above this many nodes without max_nodes, draw() warns
 FONT = "Helvetica"  # one name: graphviz-pure has metrics for it, system dot maps it
 STYLE: dict[str, dict[str, str]] = {
     "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fff2cc", "color": "#b08f26"},
@@ -214,6 +216,9 @@ def build(
 
     # ------------------------------------------------ collapsing: id(tensor) -> summary key
     group: dict[int, Any] = {}
+    if max_nodes is None and len(order) > LARGE:
+        warnings.warn(f"draw: the graph has {len(order)} nodes, too many to lay out or read; "
+                      f"pass max_nodes= (e.g. max_nodes=200) to collapse it", stacklevel=3)
     if max_nodes is not None and len(order) > max_nodes:
         group = _collapse(order, consumers, scopes, root, max_nodes, group_modules)
 

@@ -219,11 +219,11 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
 </style></head><body>
 <h1 style="font-size:1.2em">{title}</h1>
 <div id="bar">
-<button id="first" title="first step">&#x23EE;</button>
-<button id="prev" title="previous step (left arrow)">&#x25C0;</button>
-<button id="play" title="play / pause (space)">&#x25B6;</button>
-<button id="next" title="next step (right arrow)">&#x25B6;&#x25B6;</button>
-<button id="last" title="last step">&#x23ED;</button>
+<button id="first" title="first step (Home)">&laquo; first</button>
+<button id="prev" title="previous step (left arrow)">&lsaquo; prev</button>
+<button id="play" title="play / pause (space)">play</button>
+<button id="next" title="next step (right arrow)">next &rsaquo;</button>
+<button id="last" title="last step (End)">last &raquo;</button>
 <input id="slider" type="range" min="0" max="{n_max}" value="0">
 <span id="counter"></span>
 <div id="caption"></div>
@@ -241,12 +241,17 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
     slider.value = k;
     document.getElementById('counter').textContent = (k + 1) + ' / ' + frames.length;
     document.getElementById('caption').textContent = captions[k];
+    if (history.replaceState) history.replaceState(null, '', '#' + (k + 1));
   }}
   function play() {{
-    if (timer) {{ clearInterval(timer); timer = null; return; }}
+    var button = document.getElementById('play');
+    if (timer) {{ clearInterval(timer); timer = null; button.textContent = 'play'; return; }}
+    button.textContent = 'pause';
     if (k === frames.length - 1) show(0);
     timer = setInterval(function () {{
-      if (k === frames.length - 1) {{ clearInterval(timer); timer = null; }} else show(k + 1);
+      if (k === frames.length - 1) {{
+        clearInterval(timer); timer = null; button.textContent = 'play';
+      }} else show(k + 1);
     }}, 1200);
   }}
   document.getElementById('first').onclick = function () {{ show(0); }};
@@ -258,9 +263,12 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
   document.addEventListener('keydown', function (e) {{
     if (e.key === 'ArrowRight') show(k + 1);
     else if (e.key === 'ArrowLeft') show(k - 1);
+    else if (e.key === 'Home') show(0);
+    else if (e.key === 'End') show(frames.length - 1);
     else if (e.key === ' ') {{ e.preventDefault(); play(); }}
   }});
-  show(0);
+  var start = parseInt(location.hash.slice(1), 10);  // replay.html#3 opens at step 3
+  show(isNaN(start) ? 0 : start - 1);
 }})();
 </script>
 </body></html>
