@@ -118,3 +118,12 @@ def test_graphviz_pure_found_next_to_python_without_path(monkeypatch: pytest.Mon
     svg = pipe(draw(column_mlp()["J"]), "svg")
     assert b"<svg" in svg
 
+
+
+def test_pdf_needs_system_graphviz(renderer: str, tmp_path: Path) -> None:
+    g = draw(column_mlp()["J"])
+    if Path(renderer).name.startswith("graphviz-pure"):
+        with pytest.raises(RendererNotFoundError, match="pdf needs the system Graphviz"):
+            render(g, tmp_path / "g.pdf")
+    else:
+        assert render(g, tmp_path / "g.pdf").read_bytes()[:5] == b"%PDF-"

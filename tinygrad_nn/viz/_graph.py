@@ -222,7 +222,6 @@ class Scopes:
     labels: dict[tuple[int, ...], str] = field(default_factory=dict)
     node_path: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(tensor) -> path
     tensor_names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> dotted name
-    modules: dict[int, Any] = field(default_factory=dict)
 
 
 def collect_scopes(order: list[Tensor]) -> Scopes:
@@ -244,7 +243,6 @@ def collect_scopes(order: list[Tensor]) -> Scopes:
         path: tuple[int, ...] = ()
         for m in scope:
             path = path + (id(m),)
-            sc.modules[id(m)] = m
             owner_path.setdefault(id(m), path)
             if path not in sc.labels:
                 found = mod_names.get(id(m))
@@ -253,12 +251,12 @@ def collect_scopes(order: list[Tensor]) -> Scopes:
                 sc.labels[path] = module_label(name, m)
         sc.node_path[id(t)] = path
     # a parameter joins the cluster of the module whose attribute it is
-    for _, (mod_names, _tensor_names) in roots.items():
+    for mod_names, tensor_names in roots.values():
         by_name = {name: mid for mid, name in mod_names.items()}
         for t in order:
-            if t._op is not None or id(t) not in sc.tensor_names:
+            if t._op is not None or id(t) not in tensor_names:
                 continue
-            owner = sc.tensor_names[id(t)].rpartition(".")[0]
+            owner = tensor_names[id(t)].rpartition(".")[0]
             mid = by_name.get(owner)
             if mid is not None and mid in owner_path:
                 sc.node_path[id(t)] = owner_path[mid]

@@ -26,7 +26,8 @@ INSTALL_HINT = (
     "or the pip fallback `pip install graphviz-pure` (also `pip install 'tinygrad_nn[render]'`)"
 )
 
-FORMATS = ("svg", "png", "jpeg", "json", "plain", "dot", "xdot", "gv")
+FORMATS = ("svg", "png", "jpeg", "pdf", "json", "plain", "dot", "xdot", "gv")
+PURE_LACKS = ("pdf",)  # formats graphviz-pure 0.2 cannot write
 
 
 class RendererNotFoundError(RuntimeError):
@@ -69,6 +70,11 @@ def pipe(graph: graphviz.Digraph | str, format: str = "svg") -> bytes:
         raise ValueError(f"render: format {format!r} not supported; use one of {FORMATS}")
     source = graph if isinstance(graph, str) else graph.source
     prog = require_renderer()
+    if format in PURE_LACKS and Path(prog).name.startswith("graphviz-pure"):
+        raise RendererNotFoundError(
+            f"render: {format} needs the system Graphviz (`sudo apt-get install graphviz`, "
+            f"`brew install graphviz`); the graphviz-pure fallback writes svg, png and jpeg"
+        )
     fmt = "dot" if format == "gv" else format
     proc = subprocess.run(
         [prog, "-q", "-Kdot", f"-T{fmt}"],
