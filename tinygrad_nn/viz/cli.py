@@ -108,7 +108,7 @@ def add_subcommands(subparsers: Any) -> None:
     g = subparsers.add_parser("graph", parents=[common],
                               help="draw the computation graph of an example's loss")
     g.add_argument("-o", "--output", default="graph.svg",
-                   help="output file; format from the suffix: .svg .png .gv .pdf (default graph.svg)")
+                   help="output file, format from its suffix: .svg .png .gv .pdf")
     g.add_argument("--after-backward", action="store_true",
                    help="run backward first and show each gradient's shape and norm")
     g.add_argument("--show-data", action="store_true", help="show min/mean/max of values")
