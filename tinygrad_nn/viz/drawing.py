@@ -185,6 +185,38 @@ def _chain_label(chain: list[Tensor]) -> list[tuple[str, str]]:
                           f"{fmt_shape(chain[-1].shape)}", "s")]
 
 
+def _tensor_lines(t: Tensor, kind: str, name: str | None, math: MathLabel | None,
+                  default_dtype: np.dtype[Any], show_data: bool, grad: np.ndarray | None
+                  ) -> list[tuple[str, str]]:
+    """Label lines of a tensor node: title, shape (and dtype), op parameters, data, gradient."""
+    if kind == "constant":
+        return [(data_summary(t.data), "")]
+    lines: list[tuple[str, str]] = []
+    if kind == "op":
+        op = _op_of(t)
+        title = op.name if name is None else f"{name} = {op.name}"
+        lines.append((title if math is None else f"{math.name} = {op.name}", "b"))
+    else:
+        lines.append((math.name if math is not None else str(name), "b"))
+        if math is not None and t.name and _plain(t.name) not in _plain(math.name):
+            lines.append((t.name, "s"))
+    shape = fmt_shape(t.shape)
+    if math is not None and math.shape != shape:
+        shape = f"{math.shape} = {shape}"
+    dtype = "" if t.data.dtype == default_dtype else f" · {t.data.dtype}"
+    lines.append((shape + dtype, "s" if kind == "op" else ""))
+    if kind == "op":
+        params = ", ".join(f"{k}={fmt_value(v)}" for k, v in _op_of(t).kwargs.items()
+                           if v is not None and v is not False)
+        if params:
+            lines.append((params, "s"))
+    if show_data:
+        lines.append((data_summary(t.data), "s"))
+    if grad is not None:
+        lines.append(_grad_line(grad, math.grad_name if math is not None else "grad"))
+    return lines
+
+
 def build(
     root: Tensor,
     *,
@@ -258,42 +290,17 @@ def build(
         used_styles.add(kind)
         attrs = dict(STYLE[kind])
         math = maths.get(id(t))
-        lines: list[tuple[str, str]] = []
-        if kind == "constant":
-            lines.append((data_summary(t.data), ""))
+        if kind in ("parameter", "input"):
+            dotted = scopes.tensor_names.get(id(t))
+            # nn.Module names a parameter after its attribute ("weight"): say whose
+            name = dotted if dotted and (t.name is None or dotted.endswith(t.name)) else t.name
+            if name is None:
+                counters[kind] += 1
+                name = f"{kind}{counters[kind]}"
         else:
-            if kind == "op":
-                op = _op_of(t)
-                title = op.name if t.name is None else f"{t.name} = {op.name}"
-                if math is not None:
-                    title = f"{math.name} = {op.name}"
-                lines.append((title, "b"))
-            else:
-                dotted = scopes.tensor_names.get(id(t))
-                # nn.Module names a parameter after its attribute ("weight"): say whose
-                name = dotted if dotted and (t.name is None or dotted.endswith(t.name)) else t.name
-                if name is None:
-                    counters[kind] += 1
-                    name = f"{kind}{counters[kind]}"
-                lines.append((math.name if math is not None else name, "b"))
-                if math is not None and t.name and _plain(t.name) not in _plain(math.name):
-                    lines.append((t.name, "s"))
-            shape = fmt_shape(t.shape)
-            if math is not None:
-                shape = f"{math.shape} = {shape}" if math.shape != shape else shape
-            dtype = "" if t.data.dtype == dflt else f" · {t.data.dtype}"
-            lines.append((shape + dtype, "s" if kind == "op" else ""))
-            if kind == "op" and _op_of(t).kwargs:
-                params = ", ".join(f"{k}={fmt_value(v)}" for k, v in _op_of(t).kwargs.items()
-                                   if v is not None and v is not False)
-                if params:
-                    lines.append((params, "s"))
-            if show_data:
-                lines.append((data_summary(t.data), "s"))
-            if show_grad:
-                gr = grad_of(t)
-                if gr is not None:
-                    lines.append(_grad_line(gr, math.grad_name if math is not None else "grad"))
+            name = t.name
+        lines = _tensor_lines(t, kind, name, math, dflt, show_data,
+                              grad_of(t) if show_grad else None)
         nan, inf = nonfinite_counts(t.data)
         if nan or inf:
             lines.append((f"value: {nan} NaN, {inf} Inf", "w"))
