@@ -82,3 +82,21 @@ def test_works_after_backward_released_the_graph() -> None:
     t["J"].backward()
     assert t["J"]._op is not None and t["J"]._op.released
     assert check_graph(t["J"]).ok
+
+
+def test_drawing_and_checking_leave_the_graph_alone() -> None:
+    t = column_mlp()
+    ops_before = [(u, u._op, getattr(u._op, "saved", None), u._op.released)
+                  for u in [t["Z1"], t["A2"], t["J"]]]
+    data_before = {k: v.data.copy() for k, v in t.items()}
+    from tinygrad_nn.viz import draw
+
+    draw(t["J"], show_data=True, notation="math", max_nodes=5)
+    check_graph(t["J"])
+    for u, op, saved, released in ops_before:
+        assert u._op is op and getattr(op, "saved", None) is saved and op.released == released
+    for k, v in t.items():
+        np.testing.assert_array_equal(v.data, data_before[k])
+        assert v.grad is None
+    t["J"].backward()  # the graph is still usable
+    assert t["W1"].grad is not None

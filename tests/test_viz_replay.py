@@ -125,3 +125,11 @@ def test_replay_is_a_real_backward() -> None:
         np.testing.assert_allclose(t[name].grad, ref[name].grad)
     with pytest.raises(RuntimeError, match="released"):
         backward_frames(t["J"])  # the graph was released like after backward()
+
+
+def test_math_notation_names_the_deltas() -> None:
+    t = column_mlp()
+    frames = backward_frames(t["J"])
+    src = draw_frame(frames[-1], frames[-1], notation="math").source
+    assert "dZ[1] (8, 100) ‖·‖" in src and "dA[1] (8, 100) ‖·‖" in src
+    assert "dW[1] (8, 10) ‖·‖" in src and "db[2] (3, 1) ‖·‖" in src
