@@ -9,6 +9,7 @@ train/test splits. The model is saved as `digits_mlp.safetensors` in --out-dir.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -17,7 +18,6 @@ from tinygrad_nn.examples._common import out_dir, parser
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, nn, no_grad, optim
 from tinygrad_nn.data import DataLoader, accuracy, load_digits, standardize, train_test_split
-from tinygrad_nn.train import smoothed_cross_entropy
 
 
 def prepared_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     model = nn.MLP([64, 128, 64, 10], rng=rng)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     loader = DataLoader(Xtr, ytr, batch_size=32, shuffle=True, seed=rng)
-    loss_fn = smoothed_cross_entropy(10, 0.1)
+    loss_fn = functools.partial(F.cross_entropy, label_smoothing=0.1)
     print(f"{len(Xtr)} training and {len(Xte)} test images; {model.num_parameters()} parameters")
 
     for epoch in range(1, epochs + 1):

@@ -72,8 +72,7 @@ def test_labels_names_shapes_dtypes_params_and_roles() -> None:
 def test_broadcast_gradient_edges_are_annotated() -> None:
     t = column_mlp()
     src = draw(t["J"]).source
-    notes = re.findall(r'label="\(([0-9, ]+)\) → \(([0-9, ]+)\)\ngrad summed over axis (\d)"',
-                       src)
+    notes = re.findall(r'label="\(([0-9, ]+)\) → \(([0-9, ]+)\)\ngrad summed over axis (\d)"', src)
     assert sorted(notes) == [("3, 1", "3, 100", "1"), ("8, 1", "8, 100", "1")]
     x = Tensor(np.ones((5, 3)))
     b = Tensor(np.zeros(3), requires_grad=True, name="b")
@@ -181,11 +180,17 @@ def test_group_modules_nests_clusters_with_dotted_names() -> None:
 def test_math_notation_columns_are_samples() -> None:
     t = column_mlp()
     src = draw(t["J"], notation="math").source
-    for name, shape in [(" W[1] ", "(n[1], n[0]) = (8, 10)"), ("b[1]", "(n[1], 1) = (8, 1)"),
-                        ("Z[1] = add", "(n[1], m) = (8, 100)"), ("A[1] = sigmoid", "(n[1], m)"),
-                        (" W[2] ", "(n[2], n[1]) = (3, 8)"), ("Z[2] = add", "(n[2], m)"),
-                        ("A[2] = sigmoid", "(n[2], m) = (3, 100)"), ("A[0] = X", "(n[0], m)"),
-                        ("J = div", "()")]:
+    for name, shape in [
+        (" W[1] ", "(n[1], n[0]) = (8, 10)"),
+        ("b[1]", "(n[1], 1) = (8, 1)"),
+        ("Z[1] = add", "(n[1], m) = (8, 100)"),
+        ("A[1] = sigmoid", "(n[1], m)"),
+        (" W[2] ", "(n[2], n[1]) = (3, 8)"),
+        ("Z[2] = add", "(n[2], m)"),
+        ("A[2] = sigmoid", "(n[2], m) = (3, 100)"),
+        ("A[0] = X", "(n[0], m)"),
+        ("J = div", "()"),
+    ]:
         assert shape in label_of(src, name), name
     assert "dW[1]" not in src
     t["J"].backward()

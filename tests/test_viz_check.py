@@ -86,8 +86,10 @@ def test_works_after_backward_released_the_graph() -> None:
 
 def test_drawing_and_checking_leave_the_graph_alone() -> None:
     t = column_mlp()
-    ops_before = [(u, u._op, getattr(u._op, "saved", None), u._op.released)
-                  for u in [t["Z1"], t["A2"], t["J"]]]
+    ops_before = [
+        (u, u._op, getattr(u._op, "saved", None), u._op.released)
+        for u in [t["Z1"], t["A2"], t["J"]]
+    ]
     data_before = {k: v.data.copy() for k, v in t.items()}
     from tinygrad_nn.viz import draw
 

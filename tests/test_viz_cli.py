@@ -13,8 +13,9 @@ from viz_helpers import column_mlp
 import tinygrad_nn.viz.rendering as render_module
 from tinygrad_nn.viz.cli import add_subcommands, load_example_loss
 
-needs_renderer = pytest.mark.skipif(render_module.find_renderer() is None,
-                                    reason="no dot and no graphviz-pure")
+needs_renderer = pytest.mark.skipif(
+    render_module.find_renderer() is None, reason="no dot and no graphviz-pure"
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,8 +40,21 @@ def run(argv: list[str]) -> int:
 @needs_renderer
 def test_graph_svg_with_math_and_backward(fake_example: str, tmp_path: Path) -> None:
     out = tmp_path / "graph.svg"
-    assert run(["graph", "--example", fake_example, "-o", str(out), "--notation", "math",
-                "--after-backward"]) == 0
+    assert (
+        run(
+            [
+                "graph",
+                "--example",
+                fake_example,
+                "-o",
+                str(out),
+                "--notation",
+                "math",
+                "--after-backward",
+            ]
+        )
+        == 0
+    )
     svg = out.read_text(encoding="utf-8")
     assert "<svg" in svg and "W[1]" in svg and "dW[1]" in svg and "Z[2] = add" in svg
 
@@ -49,16 +63,27 @@ def test_graph_svg_with_math_and_backward(fake_example: str, tmp_path: Path) -> 
 def test_graph_png_and_check(fake_example: str, tmp_path: Path) -> None:
     assert run(["graph", "--example", fake_example, "-o", str(tmp_path / "g.png")]) == 0
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
-    assert run(["graph", "--example", fake_example, "-o", str(tmp_path / "c.svg"),
-                "--check"]) == 0
+    assert run(["graph", "--example", fake_example, "-o", str(tmp_path / "c.svg"), "--check"]) == 0
     assert "rel err" in (tmp_path / "c.svg").read_text(encoding="utf-8")
 
 
 @needs_renderer
 def test_replay_html_and_gif(fake_example: str, tmp_path: Path) -> None:
     out = tmp_path / "replay.html"
-    assert run(["replay", "--example", fake_example, "-o", str(out),
-                "--svg-dir", str(tmp_path / "frames")]) == 0
+    assert (
+        run(
+            [
+                "replay",
+                "--example",
+                fake_example,
+                "-o",
+                str(out),
+                "--svg-dir",
+                str(tmp_path / "frames"),
+            ]
+        )
+        == 0
+    )
     page = out.read_text(encoding="utf-8")
     assert page.count("<svg") == 10 == len(list((tmp_path / "frames").iterdir()))
     assert run(["replay", "--example", fake_example, "-o", str(tmp_path / "r.gif")]) == 0
@@ -66,7 +91,9 @@ def test_replay_html_and_gif(fake_example: str, tmp_path: Path) -> None:
 
 
 def test_missing_renderer_is_one_line_and_exit_1(
-    fake_example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    fake_example: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -85,15 +112,26 @@ def test_unknown_example_lists_the_choices() -> None:
 def test_defaults_and_arguments() -> None:
     args = parser().parse_args(["graph", "--example", "toy_1d"])
     assert (args.output, args.notation, args.after_backward, args.max_nodes) == (
-        "graph.svg", None, False, None)
+        "graph.svg",
+        None,
+        False,
+        None,
+    )
     args = parser().parse_args(["replay", "--example", "toy_1d", "--notation", "math"])
     assert args.output == "replay.html" and args.notation == "math"
     with pytest.raises(SystemExit):
         parser().parse_args(["graph"])  # --example is required
 
 
-EXAMPLES = ["shapes_walkthrough", "toy_1d", "nielsen_equivalence", "hidden_representations",
-            "bce_three_layer", "relu_softmax", "digits_mlp"]
+EXAMPLES = [
+    "shapes_walkthrough",
+    "toy_1d",
+    "nielsen_equivalence",
+    "hidden_representations",
+    "bce_three_layer",
+    "relu_softmax",
+    "digits_mlp",
+]
 
 
 @needs_renderer
@@ -101,8 +139,23 @@ EXAMPLES = ["shapes_walkthrough", "toy_1d", "nielsen_equivalence", "hidden_repre
 def test_every_example_draws(name: str, tmp_path: Path) -> None:
     pytest.importorskip(f"tinygrad_nn.examples.{name}")
     out = tmp_path / f"{name}.svg"
-    assert run(["graph", "--example", name, "-o", str(out), "--notation", "math",
-                "--after-backward", "--max-nodes", "200"]) == 0
+    assert (
+        run(
+            [
+                "graph",
+                "--example",
+                name,
+                "-o",
+                str(out),
+                "--notation",
+                "math",
+                "--after-backward",
+                "--max-nodes",
+                "200",
+            ]
+        )
+        == 0
+    )
     assert "<svg" in out.read_text(encoding="utf-8")
 
 

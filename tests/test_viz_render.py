@@ -52,8 +52,14 @@ def test_svg_is_valid_xml_with_the_labels(renderer: str, tmp_path: Path) -> None
     root = ET.parse(out).getroot()
     assert root.tag.endswith("svg")
     text = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
-    for needle in ["W[1]", "Z[2] = add", "net.layers.0 · Linear 4→8", "grad summed over axis 0",
-                   "legend", "dW[2]"]:
+    for needle in [
+        "W[1]",
+        "Z[2] = add",
+        "net.layers.0 · Linear 4→8",
+        "grad summed over axis 0",
+        "legend",
+        "dW[2]",
+    ]:
         assert needle in text, needle
     assert sum(1 for g in root.iter() if g.get("class") == "node") >= 15
     assert sum(1 for g in root.iter() if g.get("class") == "cluster") == 5
@@ -97,8 +103,11 @@ def test_no_renderer_building_works_and_error_says_what_to_install(
     assert find_renderer() is None
     g = draw(column_mlp()["J"])  # building the Digraph needs no program
     assert g.source.startswith("digraph") and "matmul" in g.source
-    for call in (lambda: render(g, tmp_path / "g.svg"), lambda: g.render(tmp_path / "g"),
-                 lambda: g.pipe(format="svg")):
+    for call in (
+        lambda: render(g, tmp_path / "g.svg"),
+        lambda: g.render(tmp_path / "g"),
+        lambda: g.pipe(format="svg"),
+    ):
         with pytest.raises(RendererNotFoundError) as info:
             call()
         message = str(info.value)
@@ -106,8 +115,9 @@ def test_no_renderer_building_works_and_error_says_what_to_install(
 
 
 @needs_renderer
-def test_graphviz_pure_found_next_to_python_without_path(monkeypatch: pytest.MonkeyPatch,
-                                                          tmp_path: Path) -> None:
+def test_graphviz_pure_found_next_to_python_without_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     pure = [r for r in RENDERERS if r != "dot"]
     if not pure:
         pytest.skip("graphviz-pure is not installed")
@@ -117,7 +127,6 @@ def test_graphviz_pure_found_next_to_python_without_path(monkeypatch: pytest.Mon
     assert found is not None and Path(found).name == "graphviz-pure"
     svg = pipe(draw(column_mlp()["J"]), "svg")
     assert b"<svg" in svg
-
 
 
 def test_pdf_needs_system_graphviz(renderer: str, tmp_path: Path) -> None:

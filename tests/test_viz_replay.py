@@ -98,7 +98,8 @@ def test_html_page_is_self_contained(tmp_path: Path) -> None:
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
     assert "@import" not in page and "url(" not in page
     assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == [
-        f"frame_00{k}.svg" for k in range(4)]
+        f"frame_00{k}.svg" for k in range(4)
+    ]
     assert "step 1/4" in page and "step 4/4" in page
 
 

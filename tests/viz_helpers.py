@@ -30,8 +30,9 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, rng: np.random.Generator) -> None:
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / np.sqrt(in_features)
-        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)),
-                             requires_grad=True)
+        self.weight = Tensor(
+            rng.uniform(-bound, bound, (out_features, in_features)), requires_grad=True
+        )
         self.bias = Tensor(rng.uniform(-bound, bound, (out_features,)), requires_grad=True)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import importlib.util
 import sys
@@ -60,8 +61,9 @@ def _make_optimizer(args: argparse.Namespace, params: list[Any]) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import tinygrad_nn.functional as F
     from tinygrad_nn import Tensor, data, nn, no_grad
-    from tinygrad_nn.train import fit, smoothed_cross_entropy
+    from tinygrad_nn.train import fit
 
     if args.out is not None and Path(args.out).suffix.lower() not in nn.serialization.FORMATS:
         raise CLIError(f"--out {args.out}: the model file must end in .safetensors or .npz")
@@ -94,7 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"lr={args.lr}, batch {args.batch_size}, label smoothing {args.label_smoothing}"
     )
     loader = data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=rng)
-    loss_fn = smoothed_cross_entropy(n_classes, args.label_smoothing)
+    loss_fn = functools.partial(F.cross_entropy, label_smoothing=args.label_smoothing)
     fit(
         model,
         loss_fn,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn.data.loader import DataLoader, accuracy, one_hot
+from tinygrad_nn.data.loader import DataLoader, accuracy
 from tinygrad_nn.nn.module import Module
 from tinygrad_nn.nn.serialization import save
 from tinygrad_nn.optim import LRScheduler, Optimizer
@@ -37,21 +37,6 @@ class History:
     @property
     def epochs(self) -> int:
         return len(self.train_loss)
-
-
-def smoothed_cross_entropy(num_classes: int, smoothing: float) -> LossFn:
-    """Cross-entropy against label-smoothed targets (1 - s) onehot + s / K, as PyTorch's
-    `CrossEntropyLoss(label_smoothing=s)`; `target` holds class indices (batch,)."""
-    if not 0.0 <= smoothing < 1.0:
-        raise ValueError(f"smoothed_cross_entropy: smoothing must be in [0, 1), got {smoothing}")
-    import tinygrad_nn.functional as F
-
-    def loss(logits: Tensor, target: Tensor) -> Tensor:
-        labels = target.data if isinstance(target, Tensor) else np.asarray(target)
-        soft = one_hot(labels, num_classes, dtype=logits.dtype) * (1.0 - smoothing)
-        return F.cross_entropy(logits, Tensor(soft + smoothing / num_classes, name="y_smooth"))
-
-    return loss
 
 
 def evaluate(

@@ -88,8 +88,9 @@ def math_labels(
         if rows:
             labels[id(b)] = MathLabel(f"W[{layer}]ᵀ", f"({np_}, {nl})")
         if act._op is None and id(act) not in labels:
-            labels[id(act)] = MathLabel("A[0] = X" if layer == 1 else f"A[{layer - 1}]",
-                                        _sym(act.shape, act_dims))
+            labels[id(act)] = MathLabel(
+                "A[0] = X" if layer == 1 else f"A[{layer - 1}]", _sym(act.shape, act_dims)
+            )
         z = t
         for c in consumers.get(id(t), []):
             if c._op is not None and c._op.name == "add":

@@ -63,14 +63,17 @@ class GraphCheck:
         rows = [f"check_graph: {len(self.nodes)} ops, {len(self.failed)} above tol {self.tol:g}"]
         for n in self.nodes:
             flag = "  WRONG" if n.error > self.tol else ""
-            rows.append(f"  {n.op_name:<34} {fmt_shape(n.tensor.shape):<14} "
-                        f"rel err {n.error:.2e}{flag}")
+            rows.append(
+                f"  {n.op_name:<34} {fmt_shape(n.tensor.shape):<14} rel err {n.error:.2e}{flag}"
+            )
         return "\n".join(rows)
 
     def draw(self, **draw_kw: Any) -> Drawing:
         """The graph with each op coloured by its error: green ok, yellow close, red wrong."""
-        deco = Decorations(title=f"check_graph: {len(self.failed)} of {len(self.nodes)} ops "
-                                 f"above relative error {self.tol:g}")
+        deco = Decorations(
+            title=f"check_graph: {len(self.failed)} of {len(self.nodes)} ops "
+            f"above relative error {self.tol:g}"
+        )
         for n in self.nodes:
             color = _colour(n.error, self.tol)
             deco.node_attrs[id(n.tensor)] = {"fillcolor": color, "style": "rounded,filled"}
@@ -82,12 +85,22 @@ class GraphCheck:
                 deco.node_attrs[id(n.tensor)].update(color="#cc0000", penwidth="3")
             deco.node_lines[id(n.tensor)] = [(line, kind)]
         deco.legend += [
-            (f"rel err ≤ {self.tol * 1e-2:g}", {"shape": "box", "style": "rounded,filled",
-                                                "fillcolor": _colour(0.0, self.tol)}),
-            (f"rel err ≤ {self.tol:g}", {"shape": "box", "style": "rounded,filled",
-                                          "fillcolor": _colour(self.tol, self.tol)}),
-            (f"rel err > {self.tol:g}", {"shape": "box", "style": "rounded,filled",
-                                          "fillcolor": _colour(1.0, self.tol)}),
+            (
+                f"rel err ≤ {self.tol * 1e-2:g}",
+                {"shape": "box", "style": "rounded,filled", "fillcolor": _colour(0.0, self.tol)},
+            ),
+            (
+                f"rel err ≤ {self.tol:g}",
+                {
+                    "shape": "box",
+                    "style": "rounded,filled",
+                    "fillcolor": _colour(self.tol, self.tol),
+                },
+            ),
+            (
+                f"rel err > {self.tol:g}",
+                {"shape": "box", "style": "rounded,filled", "fillcolor": _colour(1.0, self.tol)},
+            ),
         ]
         draw_kw.setdefault("show_grad", False)
         return build(self.root, deco=deco, **draw_kw)
@@ -121,8 +134,9 @@ def _forward(op: Op, arrays: list[np.ndarray]) -> np.ndarray:
     return np.asarray(_fresh(op).forward(*arrays, **op.kwargs))
 
 
-def check_op(op: Op, eps: float = 1e-6, samples: int = 16,
-             rng: np.random.Generator | None = None) -> tuple[float | None, ...]:
+def check_op(
+    op: Op, eps: float = 1e-6, samples: int = 16, rng: np.random.Generator | None = None
+) -> tuple[float | None, ...]:
     """Relative error of `op.backward` for each input, at the inputs' current values.
 
     Error = ||analytic - numeric|| / max(||analytic|| + ||numeric||, 1e-12) over up to
@@ -131,8 +145,7 @@ def check_op(op: Op, eps: float = 1e-6, samples: int = 16,
     from tinygrad_nn.ops import unbroadcast
 
     rng = rng or np.random.default_rng(0)
-    arrays = [p.data.astype(np.float64) if p.data.dtype.kind == "f" else p.data
-              for p in op.parents]
+    arrays = [p.data.astype(np.float64) if p.data.dtype.kind == "f" else p.data for p in op.parents]
     probe = _fresh(op)
     out = np.asarray(probe.forward(*arrays, **op.kwargs))
     dZ = rng.standard_normal(out.shape)
@@ -144,8 +157,9 @@ def check_op(op: Op, eps: float = 1e-6, samples: int = 16,
             errors.append(None)
             continue
         analytic_full = unbroadcast(np.asarray(g, dtype=np.float64), x.shape)
-        flat = np.arange(x.size) if x.size <= samples else rng.choice(x.size, samples,
-                                                                      replace=False)
+        flat = (
+            np.arange(x.size) if x.size <= samples else rng.choice(x.size, samples, replace=False)
+        )
         analytic = np.empty(len(flat))
         numeric = np.empty(len(flat))
         for j, k in enumerate(flat):
@@ -166,8 +180,9 @@ def check_op(op: Op, eps: float = 1e-6, samples: int = 16,
     return tuple(errors)
 
 
-def check_graph(loss: Tensor, eps: float = 1e-6, tol: float = 1e-5, samples: int = 16,
-                seed: int = 0) -> GraphCheck:
+def check_graph(
+    loss: Tensor, eps: float = 1e-6, tol: float = 1e-5, samples: int = 16, seed: int = 0
+) -> GraphCheck:
     """Check every op's local backward in the graph of `loss` by central differences.
 
     Works before or after `backward()` (ops are re-run on the stored input values; nothing
@@ -182,4 +197,3 @@ def check_graph(loss: Tensor, eps: float = 1e-6, tol: float = 1e-5, samples: int
         errs = check_op(t._op, eps=eps, samples=samples, rng=rng)
         nodes.append(NodeCheck(t, t._op.name, errs))
     return GraphCheck(loss, nodes, tol)
-

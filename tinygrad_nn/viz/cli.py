@@ -51,13 +51,20 @@ def graph_command(args: argparse.Namespace) -> int:
 
     loss = load_example_loss(args.example)
     if args.check:
-        drawing = check_graph(loss).draw(notation=args.notation, rankdir=args.rankdir,
-                                         max_nodes=args.max_nodes)
+        drawing = check_graph(loss).draw(
+            notation=args.notation, rankdir=args.rankdir, max_nodes=args.max_nodes
+        )
     else:
         if args.after_backward:
             loss.backward()
-        drawing = draw(loss, show_data=args.show_data, show_grad=args.after_backward,
-                       notation=args.notation, rankdir=args.rankdir, max_nodes=args.max_nodes)
+        drawing = draw(
+            loss,
+            show_data=args.show_data,
+            show_grad=args.after_backward,
+            notation=args.notation,
+            rankdir=args.rankdir,
+            max_nodes=args.max_nodes,
+        )
     out = render(drawing, args.output)
     print(f"wrote {out}")
     return 0
@@ -68,8 +75,11 @@ def replay_command(args: argparse.Namespace) -> int:
 
     loss = load_example_loss(args.example)
     frames = backward_frames(loss)
-    kw: dict[str, Any] = {"notation": args.notation, "rankdir": args.rankdir,
-                          "max_nodes": args.max_nodes}
+    kw: dict[str, Any] = {
+        "notation": args.notation,
+        "rankdir": args.rankdir,
+        "max_nodes": args.max_nodes,
+    }
     out = Path(args.output)
     if out.suffix.lower() == ".gif":
         save_replay_gif(frames, out, **kw)
@@ -81,6 +91,7 @@ def replay_command(args: argparse.Namespace) -> int:
 
 def _run(func: Any) -> Any:
     """Turn a missing renderer into a one-line message and exit code 1."""
+
     def wrapped(args: argparse.Namespace) -> int:
         from tinygrad_nn.viz.rendering import RendererNotFoundError
 
@@ -97,28 +108,48 @@ def _run(func: Any) -> Any:
 def add_subcommands(subparsers: Any) -> None:
     """Register `graph` and `replay` on an `argparse` subparsers object."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--example", required=True,
-                        help="example module name, e.g. relu_softmax")
-    common.add_argument("--notation", choices=["math"], default=None,
-                        help="label MLPs as W[l], b[l], Z[l], A[l]")
+    common.add_argument("--example", required=True, help="example module name, e.g. relu_softmax")
+    common.add_argument(
+        "--notation", choices=["math"], default=None, help="label MLPs as W[l], b[l], Z[l], A[l]"
+    )
     common.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR")
-    common.add_argument("--max-nodes", type=int, default=None,
-                        help="collapse modules / repeated chains above this many nodes")
+    common.add_argument(
+        "--max-nodes",
+        type=int,
+        default=None,
+        help="collapse modules / repeated chains above this many nodes",
+    )
 
-    g = subparsers.add_parser("graph", parents=[common],
-                              help="draw the computation graph of an example's loss")
-    g.add_argument("-o", "--output", default="graph.svg",
-                   help="output file, format from its suffix: .svg .png .gv .pdf")
-    g.add_argument("--after-backward", action="store_true",
-                   help="run backward first and show each gradient's shape and norm")
+    g = subparsers.add_parser(
+        "graph", parents=[common], help="draw the computation graph of an example's loss"
+    )
+    g.add_argument(
+        "-o",
+        "--output",
+        default="graph.svg",
+        help="output file, format from its suffix: .svg .png .gv .pdf",
+    )
+    g.add_argument(
+        "--after-backward",
+        action="store_true",
+        help="run backward first and show each gradient's shape and norm",
+    )
     g.add_argument("--show-data", action="store_true", help="show min/mean/max of values")
-    g.add_argument("--check", action="store_true",
-                   help="colour each op by a finite-difference check of its backward")
+    g.add_argument(
+        "--check",
+        action="store_true",
+        help="colour each op by a finite-difference check of its backward",
+    )
     g.set_defaults(func=_run(graph_command), command="graph")
 
-    r = subparsers.add_parser("replay", parents=[common],
-                              help="step through an example's backward pass")
-    r.add_argument("-o", "--output", default="replay.html",
-                   help="replay.html (self-contained page) or replay.gif (needs Pillow)")
+    r = subparsers.add_parser(
+        "replay", parents=[common], help="step through an example's backward pass"
+    )
+    r.add_argument(
+        "-o",
+        "--output",
+        default="replay.html",
+        help="replay.html (self-contained page) or replay.gif (needs Pillow)",
+    )
     r.add_argument("--svg-dir", default=None, help="also write each step as an SVG here")
     r.set_defaults(func=_run(replay_command), command="replay")

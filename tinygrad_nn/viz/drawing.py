@@ -38,8 +38,14 @@ STYLE: dict[str, dict[str, str]] = {
     "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fff2cc", "color": "#b08f26"},
     "parameter": {"shape": "box", "style": "filled", "fillcolor": "#cfe2f3", "color": "#3d6fa5"},
     "input": {"shape": "box", "style": "filled", "fillcolor": "#eeeeee", "color": "#777777"},
-    "constant": {"shape": "ellipse", "style": "dashed", "color": "#999999", "fontsize": "9",
-                 "margin": "0.02,0.01", "height": "0.25"},
+    "constant": {
+        "shape": "ellipse",
+        "style": "dashed",
+        "color": "#999999",
+        "fontsize": "9",
+        "margin": "0.02,0.01",
+        "height": "0.25",
+    },
     "summary": {"shape": "box3d", "style": "filled", "fillcolor": "#e6dcf2", "color": "#6a4c93"},
 }
 NONFINITE = {"color": "#cc0000", "penwidth": "3", "fillcolor": "#ffc9c9"}
@@ -100,11 +106,16 @@ def _legend_table(rows: list[tuple[str, dict[str, str]]]) -> str:
     cells = []
     for text, attrs in rows:
         fill = attrs.get("fillcolor", "white") if "filled" in attrs.get("style", "") else "white"
-        cells.append(f'<TR><TD BGCOLOR="{fill}" COLOR="{attrs.get("color", "#666666")}" '
-                     f'BORDER="1" WIDTH="18"> </TD><TD ALIGN="LEFT">{html.escape(text)}</TD></TR>')
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
-            '<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="10"><B>legend</B></FONT></TD></TR>'
-            + "".join(cells) + "</TABLE>>")
+        cells.append(
+            f'<TR><TD BGCOLOR="{fill}" COLOR="{attrs.get("color", "#666666")}" '
+            f'BORDER="1" WIDTH="18"> </TD><TD ALIGN="LEFT">{html.escape(text)}</TD></TR>'
+        )
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
+        '<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="10"><B>legend</B></FONT></TD></TR>'
+        + "".join(cells)
+        + "</TABLE>>"
+    )
 
 
 def _plain(text: str) -> str:
@@ -128,9 +139,11 @@ def _group_by_scope(order: list[Tensor], scopes: Scopes, depth: int) -> dict[int
     }
 
 
-def _chains(order: list[Tensor], consumers: dict[int, list[Tensor]], taken: set[int],
-            root: Tensor) -> list[list[Tensor]]:
+def _chains(
+    order: list[Tensor], consumers: dict[int, list[Tensor]], taken: set[int], root: Tensor
+) -> list[list[Tensor]]:
     """Maximal runs of ops t1 -> t2 -> ... where each feeds only the next (3 or more)."""
+
     def link(t: Tensor) -> Tensor | None:
         users = consumers.get(id(t))
         if not users or t is root:
@@ -167,7 +180,7 @@ def _chain_label(chain: list[Tensor]) -> list[tuple[str, str]]:
     for period in range(1, 5):
         pattern = names[:period]
         reps = 0
-        while names[reps * period:(reps + 1) * period] == pattern:
+        while names[reps * period : (reps + 1) * period] == pattern:
             reps += 1
         if reps >= 2 and reps * period > best:
             best, best_period = reps * period, period
@@ -181,13 +194,21 @@ def _chain_label(chain: list[Tensor]) -> list[tuple[str, str]]:
     else:
         counts = Counter(names).most_common(3)
         head = f"{len(names)} ops: " + ", ".join(f"{n}×{c}" for n, c in counts)
-    return [(head, "b"), (f"{fmt_shape(_op_of(chain[0]).parents[0].shape)} → "
-                          f"{fmt_shape(chain[-1].shape)}", "s")]
+    return [
+        (head, "b"),
+        (f"{fmt_shape(_op_of(chain[0]).parents[0].shape)} → {fmt_shape(chain[-1].shape)}", "s"),
+    ]
 
 
-def _tensor_lines(t: Tensor, kind: str, name: str | None, math: MathLabel | None,
-                  default_dtype: np.dtype[Any], show_data: bool, grad: np.ndarray | None
-                  ) -> list[tuple[str, str]]:
+def _tensor_lines(
+    t: Tensor,
+    kind: str,
+    name: str | None,
+    math: MathLabel | None,
+    default_dtype: np.dtype[Any],
+    show_data: bool,
+    grad: np.ndarray | None,
+) -> list[tuple[str, str]]:
     """Label lines of a tensor node: title, shape (and dtype), op parameters, data, gradient."""
     if kind == "constant":
         return [(data_summary(t.data), "")]
@@ -206,8 +227,11 @@ def _tensor_lines(t: Tensor, kind: str, name: str | None, math: MathLabel | None
     dtype = "" if t.data.dtype == default_dtype else f" · {t.data.dtype}"
     lines.append((shape + dtype, "s" if kind == "op" else ""))
     if kind == "op":
-        params = ", ".join(f"{k}={fmt_value(v)}" for k, v in _op_of(t).kwargs.items()
-                           if v is not None and v is not False)
+        params = ", ".join(
+            f"{k}={fmt_value(v)}"
+            for k, v in _op_of(t).kwargs.items()
+            if v is not None and v is not False
+        )
         if params:
             lines.append((params, "s"))
     if show_data:
@@ -249,12 +273,16 @@ def build(
     # ------------------------------------------------ collapsing: id(tensor) -> summary key
     group: dict[int, Any] = {}
     if max_nodes is None and len(order) > LARGE:
-        warnings.warn(f"draw: the graph has {len(order)} nodes, too many to lay out or read; "
-                      f"pass max_nodes= (e.g. max_nodes=200) to collapse it", stacklevel=3)
+        warnings.warn(
+            f"draw: the graph has {len(order)} nodes, too many to lay out or read; "
+            f"pass max_nodes= (e.g. max_nodes=200) to collapse it",
+            stacklevel=3,
+        )
     if max_nodes is not None and len(order) > max_nodes:
         group = _collapse(order, consumers, scopes, root, max_nodes, group_modules)
 
     grads_of = deco.grads
+
     def grad_of(t: Tensor) -> np.ndarray | None:
         if grads_of is not None:
             return grads_of.get(id(t))
@@ -269,12 +297,26 @@ def build(
 
     dflt = _default_dtype()
     counters: Counter[str] = Counter()
-    g = Drawing(name="tinygrad_nn", graph_attr={
-        "rankdir": rankdir, "fontname": FONT, "fontsize": "12", "nodesep": "0.25",
-        "ranksep": "0.35", "labeljust": "l", "newrank": "true",
-    }, node_attr={"fontname": FONT, "fontsize": "11", "margin": "0.12,0.05"},
-        edge_attr={"fontname": FONT, "fontsize": "9", "fontcolor": "#555555",
-                   "color": "#666666", "arrowsize": "0.7"})
+    g = Drawing(
+        name="tinygrad_nn",
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": FONT,
+            "fontsize": "12",
+            "nodesep": "0.25",
+            "ranksep": "0.35",
+            "labeljust": "l",
+            "newrank": "true",
+        },
+        node_attr={"fontname": FONT, "fontsize": "11", "margin": "0.12,0.05"},
+        edge_attr={
+            "fontname": FONT,
+            "fontsize": "9",
+            "fontcolor": "#555555",
+            "color": "#666666",
+            "arrowsize": "0.7",
+        },
+    )
     if deco.title:
         g.attr(label=deco.title, labelloc="t", labeljust="l", fontsize="14")
 
@@ -299,8 +341,9 @@ def build(
                 name = f"{kind}{counters[kind]}"
         else:
             name = t.name
-        lines = _tensor_lines(t, kind, name, math, dflt, show_data,
-                              grad_of(t) if show_grad else None)
+        lines = _tensor_lines(
+            t, kind, name, math, dflt, show_data, grad_of(t) if show_grad else None
+        )
         nan, inf = nonfinite_counts(t.data)
         if nan or inf:
             lines.append((f"value: {nan} NaN, {inf} Inf", "w"))
@@ -388,8 +431,11 @@ def build(
     _emit_clusters(g, clusters, scopes)
 
     if legend:
-        rows = [(LEGEND_TEXT[k], STYLE[k]) for k in ("parameter", "input", "constant", "op",
-                                                       "summary") if k in used_styles]
+        rows = [
+            (LEGEND_TEXT[k], STYLE[k])
+            for k in ("parameter", "input", "constant", "op", "summary")
+            if k in used_styles
+        ]
         if bad_value is not None or bad_grad is not None:
             rows.append(("first NaN / Inf", dict(NONFINITE, style="filled")))
         rows.extend(deco.legend)
@@ -397,17 +443,27 @@ def build(
     return g
 
 
-def _collapse(order: list[Tensor], consumers: dict[int, list[Tensor]], scopes: Scopes,
-              root: Tensor, max_nodes: int, use_modules: bool) -> dict[int, Any]:
+def _collapse(
+    order: list[Tensor],
+    consumers: dict[int, list[Tensor]],
+    scopes: Scopes,
+    root: Tensor,
+    max_nodes: int,
+    use_modules: bool,
+) -> dict[int, Any]:
     """Map id(tensor) -> summary key so that at most `max_nodes` nodes remain."""
+
     def count(group: dict[int, Any]) -> int:
         return len(order) - len(group) + len(set(group.values()))
 
     def absorb_leaves(group: dict[int, Any], constants_only: bool = False) -> None:
         """A leaf used only inside one summary joins it (for chains: only constants)."""
         for t in order:
-            if t._op is None and id(t) not in group and (
-                    not constants_only or role(t) == "constant"):
+            if (
+                t._op is None
+                and id(t) not in group
+                and (not constants_only or role(t) == "constant")
+            ):
                 keys = {group.get(id(u)) for u in consumers.get(id(t), [])}
                 if len(keys) == 1 and None not in keys:
                     group[id(t)] = keys.pop()
@@ -452,8 +508,9 @@ def _collapse(order: list[Tensor], consumers: dict[int, list[Tensor]], scopes: S
     return group
 
 
-def _emit_clusters(g: Drawing, clusters: dict[tuple[int, ...], list[tuple[str, dict[str, str]]]],
-                   scopes: Scopes) -> None:
+def _emit_clusters(
+    g: Drawing, clusters: dict[tuple[int, ...], list[tuple[str, dict[str, str]]]], scopes: Scopes
+) -> None:
     """Nodes into nested `cluster_*` subgraphs, one per module path (innermost added first)."""
     import graphviz
 
@@ -466,8 +523,14 @@ def _emit_clusters(g: Drawing, clusters: dict[tuple[int, ...], list[tuple[str, d
     for k, p in enumerate(sorted(paths, key=lambda q: first_seen.get(q, len(first_seen)))):
         sub = graphviz.Digraph(name=f"cluster_m{k}")
         depth_fill = ("#f5f8fc", "#eaf1f8", "#dfe9f4", "#d4e1f0")[(len(p) - 1) % 4]
-        sub.attr(label=scopes.labels.get(p, "?"), style="rounded,filled", fillcolor=depth_fill,
-                 color="#9fb6cf", fontsize="11", fontcolor="#2b4c6f")
+        sub.attr(
+            label=scopes.labels.get(p, "?"),
+            style="rounded,filled",
+            fillcolor=depth_fill,
+            color="#9fb6cf",
+            fontsize="11",
+            fontcolor="#2b4c6f",
+        )
         subs[p] = sub
     for path, nodes in clusters.items():
         target = g if path == () else subs[path]
@@ -500,6 +563,13 @@ def draw(
     above `max_nodes` modules, then repeated chains, then the far end of the graph are
     collapsed into summary nodes. Building needs no Graphviz program; `render` does.
     """
-    return build(tensor, show_data=show_data, show_grad=show_grad, rankdir=rankdir,
-                 group_modules=group_modules, max_nodes=max_nodes, notation=notation,
-                 legend=legend)
+    return build(
+        tensor,
+        show_data=show_data,
+        show_grad=show_grad,
+        rankdir=rankdir,
+        group_modules=group_modules,
+        max_nodes=max_nodes,
+        notation=notation,
+        legend=legend,
+    )

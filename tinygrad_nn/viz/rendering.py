@@ -90,8 +90,9 @@ def pipe(graph: graphviz.Digraph | str, format: str = "svg") -> bytes:
     return proc.stdout
 
 
-def render(graph: graphviz.Digraph | str, path: str | os.PathLike[str], format: str | None = None
-           ) -> Path:
+def render(
+    graph: graphviz.Digraph | str, path: str | os.PathLike[str], format: str | None = None
+) -> Path:
     """Write `graph` to `path` as `format` (default: from the suffix, else svg); return the path.
 
     Unlike `Digraph.render`, `path` is the exact output file name (no `.gv` source beside it).

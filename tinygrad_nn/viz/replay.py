@@ -56,8 +56,10 @@ class BackwardFrame:
             if g is not None
         ]
         to = ", ".join(sent) if sent else "nothing (no input needs grad)"
-        return (f"step {self.index + 1}/{self.count}: backward of {self.op.name} "
-                f"{fmt_shape(self.tensor.shape)} sends gradients to {to}")
+        return (
+            f"step {self.index + 1}/{self.count}: backward of {self.op.name} "
+            f"{fmt_shape(self.tensor.shape)} sends gradients to {to}"
+        )
 
 
 def _name(t: Tensor) -> str:
@@ -66,8 +68,9 @@ def _name(t: Tensor) -> str:
     return t._op.name if t._op is not None else ("constant" if t.data.ndim == 0 else "input")
 
 
-def backward_frames(loss: Tensor, grad: Any = None, retain_graph: bool = False
-                    ) -> list[BackwardFrame]:
+def backward_frames(
+    loss: Tensor, grad: Any = None, retain_graph: bool = False
+) -> list[BackwardFrame]:
     """Run `loss.backward(grad, retain_graph)` through the engine and return one frame per step.
 
     This is a real backward: leaves' `.grad` accumulate exactly as with `loss.backward()`.
@@ -75,8 +78,11 @@ def backward_frames(loss: Tensor, grad: Any = None, retain_graph: bool = False
     from tinygrad_nn.tensor import backward_steps
 
     steps = backward_steps(loss, grad=grad, retain_graph=retain_graph)
-    seed = np.ones_like(loss.data) if grad is None else np.asarray(
-        grad.data if hasattr(grad, "data") else grad, dtype=loss.data.dtype)
+    seed = (
+        np.ones_like(loss.data)
+        if grad is None
+        else np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=loss.data.dtype)
+    )
     accumulated: dict[int, np.ndarray] = {id(loss): seed.copy()}
     contributions: dict[int, int] = {id(loss): 1}
     frames: list[BackwardFrame] = []
@@ -87,23 +93,31 @@ def backward_frames(loss: Tensor, grad: Any = None, retain_graph: bool = False
             prev = accumulated.get(id(p))
             accumulated[id(p)] = g.copy() if prev is None else prev + g
             contributions[id(p)] = contributions.get(id(p), 0) + 1
-        frames.append(BackwardFrame(
-            index=k, count=len(steps), root=loss, tensor=step.tensor, op=step.op,
-            grad_output=step.grad_output, input_grads=step.input_grads,
-            accumulated=dict(accumulated), contributions=dict(contributions),
-        ))
+        frames.append(
+            BackwardFrame(
+                index=k,
+                count=len(steps),
+                root=loss,
+                tensor=step.tensor,
+                op=step.op,
+                grad_output=step.grad_output,
+                input_grads=step.input_grads,
+                accumulated=dict(accumulated),
+                contributions=dict(contributions),
+            )
+        )
     return frames
 
 
-def draw_frame(frame: BackwardFrame, final: BackwardFrame | None = None, **draw_kw: Any
-               ) -> Drawing:
+def draw_frame(frame: BackwardFrame, final: BackwardFrame | None = None, **draw_kw: Any) -> Drawing:
     """The graph at this step: processed node in orange, gradient-carrying edges highlighted,
     each node's accumulated gradient so far; `final` (the last frame) lets not-yet-reached
     nodes show a placeholder line so the layout stays put from frame to frame."""
     deco = Decorations(grads=frame.accumulated, title=frame.describe())
     deco.node_attrs[id(frame.tensor)] = dict(PROCESSED)
-    deco.node_lines[id(frame.tensor)] = [(f"processing: dZ ‖·‖ {_norm(frame.grad_output)}",
-                                          "#c25e00")]
+    deco.node_lines[id(frame.tensor)] = [
+        (f"processing: dZ ‖·‖ {_norm(frame.grad_output)}", "#c25e00")
+    ]
     for tid, n in frame.contributions.items():
         if n >= 2:
             deco.node_lines.setdefault(tid, []).append((f"grad accumulated from {n} uses", "w"))
@@ -114,9 +128,14 @@ def draw_frame(frame: BackwardFrame, final: BackwardFrame | None = None, **draw_
     for i, (p, g) in enumerate(zip(frame.op.parents, frame.input_grads, strict=True)):
         if g is not None:
             deco.edge_attrs[(id(p), id(frame.tensor), i)] = dict(
-                FLOW, label=f"grad ← {fmt_shape(g.shape)} ‖·‖ {_norm(g)}", dir="back")
-    deco.legend.append(("node being processed", dict(shape="box", style="filled",
-                                                      **{k: v for k, v in PROCESSED.items()})))
+                FLOW, label=f"grad ← {fmt_shape(g.shape)} ‖·‖ {_norm(g)}", dir="back"
+            )
+    deco.legend.append(
+        (
+            "node being processed",
+            dict(shape="box", style="filled", **{k: v for k, v in PROCESSED.items()}),
+        )
+    )
     draw_kw.setdefault("show_grad", True)
     return build(frame.root, deco=deco, **draw_kw)
 
@@ -133,8 +152,9 @@ def _frames_of(source: Tensor | list[BackwardFrame]) -> list[BackwardFrame]:
     return backward_frames(source)
 
 
-def render_frames(source: Tensor | list[BackwardFrame], format: str = "svg", **draw_kw: Any
-                  ) -> list[bytes]:
+def render_frames(
+    source: Tensor | list[BackwardFrame], format: str = "svg", **draw_kw: Any
+) -> list[bytes]:
     """Each frame rendered (`svg` or `png` bytes)."""
     frames = _frames_of(source)
     return [pipe(draw_frame(f, frames[-1], **draw_kw), format) for f in frames]
@@ -143,8 +163,9 @@ def render_frames(source: Tensor | list[BackwardFrame], format: str = "svg", **d
 _PROLOG = re.compile(rb"^.*?(?=<svg)", re.S)
 
 
-def save_replay_svgs(source: Tensor | list[BackwardFrame], folder: str | os.PathLike[str],
-                     **draw_kw: Any) -> list[Path]:
+def save_replay_svgs(
+    source: Tensor | list[BackwardFrame], folder: str | os.PathLike[str], **draw_kw: Any
+) -> list[Path]:
     """Write frame_000.svg, frame_001.svg, ... into `folder`; return their paths."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -156,23 +177,32 @@ def save_replay_svgs(source: Tensor | list[BackwardFrame], folder: str | os.Path
     return paths
 
 
-def replay_html(source: Tensor | list[BackwardFrame], title: str = "backward replay",
-                **draw_kw: Any) -> str:
+def replay_html(
+    source: Tensor | list[BackwardFrame], title: str = "backward replay", **draw_kw: Any
+) -> str:
     """One self-contained HTML page (inline SVG, inline script, no network) stepping through
     the frames with buttons, a slider and the arrow keys."""
     frames = _frames_of(source)
     svgs = render_frames(frames, "svg", **draw_kw)
     slides = "\n".join(
         f'<div class="frame" data-caption="{html.escape(f.describe())}"'
-        f'{"" if k == 0 else " hidden"}>{_PROLOG.sub(b"", s).decode("utf-8")}</div>'
+        f"{'' if k == 0 else ' hidden'}>{_PROLOG.sub(b'', s).decode('utf-8')}</div>"
         for k, (f, s) in enumerate(zip(frames, svgs, strict=True))
     )
-    return _PAGE.format(title=html.escape(title), n_max=len(frames) - 1, slides=slides,
-                        captions=json.dumps([f.describe() for f in frames]))
+    return _PAGE.format(
+        title=html.escape(title),
+        n_max=len(frames) - 1,
+        slides=slides,
+        captions=json.dumps([f.describe() for f in frames]),
+    )
 
 
-def save_replay_html(source: Tensor | list[BackwardFrame], path: str | os.PathLike[str],
-                     svg_dir: str | os.PathLike[str] | None = None, **draw_kw: Any) -> Path:
+def save_replay_html(
+    source: Tensor | list[BackwardFrame],
+    path: str | os.PathLike[str],
+    svg_dir: str | os.PathLike[str] | None = None,
+    **draw_kw: Any,
+) -> Path:
     """Write the replay page to `path` (and, with `svg_dir`, the frames as separate SVGs)."""
     frames = _frames_of(source)
     if svg_dir is not None:
@@ -183,8 +213,12 @@ def save_replay_html(source: Tensor | list[BackwardFrame], path: str | os.PathLi
     return out
 
 
-def save_replay_gif(source: Tensor | list[BackwardFrame], path: str | os.PathLike[str],
-                    duration_ms: int = 1200, **draw_kw: Any) -> Path:
+def save_replay_gif(
+    source: Tensor | list[BackwardFrame],
+    path: str | os.PathLike[str],
+    duration_ms: int = 1200,
+    **draw_kw: Any,
+) -> Path:
     """An animated GIF of the frames (needs Pillow: `pip install pillow`)."""
     try:
         from PIL import Image
@@ -192,8 +226,10 @@ def save_replay_gif(source: Tensor | list[BackwardFrame], path: str | os.PathLik
         raise ImportError(
             "save_replay_gif needs Pillow: pip install pillow (or 'tinygrad_nn[plot]')"
         ) from None
-    images = [Image.open(io.BytesIO(png)).convert("RGB")
-              for png in render_frames(source, "png", **draw_kw)]
+    images = [
+        Image.open(io.BytesIO(png)).convert("RGB")
+        for png in render_frames(source, "png", **draw_kw)
+    ]
     width, height = max(i.width for i in images), max(i.height for i in images)
     padded = []
     for img in images:
