@@ -149,3 +149,23 @@ def test_activation_functions_match_methods() -> None:
     ):
         np.testing.assert_array_equal(f(x).data, m().data)
     np.testing.assert_allclose(F.sigmoid(Tensor([-1000.0, 1000.0])).data, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_label_smoothing_targets_and_gradient(axis: int) -> None:
+    z = _logits(6, 4)
+    n_classes, s = z.shape[axis], 0.1
+    labels = np.random.default_rng(3).integers(0, n_classes, z.size // n_classes)
+    soft = np.moveaxis((1 - s) * np.eye(n_classes)[labels] + s / n_classes, -1, axis)
+    loss = F.cross_entropy(z, labels, axis=axis, label_smoothing=s)
+    p = _softmax(z.data, axis)
+    m = labels.size
+    assert loss.item() == pytest.approx(-(soft * np.log(p)).sum() / m, rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(z.grad, (p - soft) / m, rtol=1e-12, atol=1e-15)
+    same = F.cross_entropy(
+        z, np.moveaxis(np.eye(n_classes)[labels], -1, axis), axis=axis, label_smoothing=s
+    )  # one-hot probabilities smooth the same way
+    assert same.item() == pytest.approx(loss.item(), rel=1e-12)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        F.cross_entropy(z, labels, axis=axis, label_smoothing=1.5)

@@ -57,6 +57,11 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
         lambda z: F.cross_entropy(z, np.stack([LABELS, LABELS[::-1]], 1), axis=1),
         lambda z: TF.cross_entropy(z, torch.from_numpy(np.stack([LABELS, LABELS[::-1]], 1))),
     ),
+    "cross_entropy label smoothing": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, LABELS, label_smoothing=0.2),
+        lambda z: TF.cross_entropy(z, torch.from_numpy(LABELS), label_smoothing=0.2),
+    ),
     "bce with logits": (
         [(5, 4)],
         lambda z: F.binary_cross_entropy_with_logits(z, BITS, reduction="sum"),

@@ -73,19 +73,34 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return apply(ops.MSELoss, pred, y, reduction=reduction)
 
 
-def cross_entropy(logits: Tensor, target: Any, axis: int = -1, reduction: str = "mean") -> Tensor:
+def cross_entropy(
+    logits: Tensor,
+    target: Any,
+    axis: int = -1,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Softmax cross-entropy from raw logits, stable for logits of any size.
 
     ``target`` holds integer class indices (the logits' shape without ``axis``) or
     probabilities / one-hot rows (the logits' shape). The mean is over samples (every position
-    but the class axis). Gradient w.r.t. the logits: (softmax(logits) - onehot) / m.
+    but the class axis). Gradient w.r.t. the logits: (softmax(logits) - Y) / m.
+    ``label_smoothing`` s trains against (1 - s) Y + s / K for K classes, as PyTorch does.
     """
     _check_reduction("cross_entropy", reduction)
-    axis = normalize_axes("cross_entropy", axis, logits.ndim)[0] if logits.ndim else 0
     if logits.ndim == 0:
         raise ValueError("cross_entropy: logits must have a class axis, got a 0-d tensor")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    axis = normalize_axes("cross_entropy", axis, logits.ndim)[0]
     y = _target(target, logits)
     _check_class_target("cross_entropy", logits, y, axis, allow_probs=True)
+    if label_smoothing:
+        n_classes = logits.shape[axis]
+        probs = y.data
+        if probs.dtype.kind in "iu":  # class indices -> one-hot along axis
+            probs = np.moveaxis(np.eye(n_classes, dtype=logits.dtype)[probs], -1, axis)
+        y = Tensor((1 - label_smoothing) * probs + label_smoothing / n_classes, name=y.name)
     return apply(ops.CrossEntropy, logits, y, axis=axis, reduction=reduction)
 
 

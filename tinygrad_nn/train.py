@@ -1,0 +1,191 @@
+"""`fit`: a small, optional training loop with a progress bar, history, early stopping
+and checkpoints. It does what the five-line loop in docs/nn.md does, plus bookkeeping."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sized
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nn.data.loader import DataLoader, accuracy
+from tinygrad_nn.nn.module import Module
+from tinygrad_nn.nn.serialization import save
+from tinygrad_nn.optim import LRScheduler, Optimizer
+from tinygrad_nn.tensor import Tensor, no_grad
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+MetricFn = Callable[[Tensor, Tensor], float]
+
+
+@dataclass
+class History:
+    """Per-epoch records; `val_*` stay empty without validation data."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+
+def evaluate(
+    model: Module,
+    loss_fn: LossFn,
+    X: Any,
+    y: Any,
+    metric: MetricFn | None = accuracy,
+    batch_size: int = 1024,
+) -> tuple[float, float | None]:
+    """Mean loss and metric over (X, y), without recording a graph."""
+    was_training = model.training
+    model.eval()
+    total_loss, total_metric, n = 0.0, 0.0, 0
+    try:
+        with no_grad():
+            for xb, yb in DataLoader(X, y, batch_size=batch_size):
+                out = model(xb)
+                k = len(xb)
+                total_loss += float(loss_fn(out, yb).item()) * k
+                if metric is not None:
+                    total_metric += metric(out, yb) * k
+                n += k
+    finally:
+        model.train(was_training)
+    return total_loss / n, (total_metric / n if metric is not None else None)
+
+
+def fit(
+    model: Module,
+    loss_fn: LossFn,
+    optimizer: Optimizer,
+    train_data: Iterable[tuple[Tensor, Tensor]] | tuple[Any, Any],
+    epochs: int = 1,
+    *,
+    val_data: tuple[Any, Any] | None = None,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int | None = None,
+    metric: MetricFn | None = accuracy,
+    scheduler: LRScheduler | None = None,
+    early_stopping: int | None = None,
+    min_delta: float = 0.0,
+    restore_best: bool = True,
+    checkpoint_every: int | None = None,
+    checkpoint_path: str | os.PathLike[str] = "checkpoint_{epoch:03d}.safetensors",
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> History:
+    """Train `model` for `epochs` passes over `train_data` and return the `History`.
+
+    `train_data` is an iterable of (x, y) batches (e.g. a `DataLoader`) or an (X, y) pair of
+    arrays, which is batched with `batch_size`/`shuffle`/`seed`. `val_data` is an (X, y) pair
+    evaluated after each epoch. `early_stopping=N` stops when the monitored loss (validation
+    if given, else training) has not improved by `min_delta` for N epochs, and with
+    `restore_best` puts back the best weights. `checkpoint_every=N` saves the model every N
+    epochs to `checkpoint_path` (formatted with `epoch`). `metric(output, target)` defaults
+    to classification accuracy; pass None to skip it.
+    """
+    if epochs < 0:
+        raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
+    if (
+        isinstance(train_data, tuple)
+        and len(train_data) == 2
+        and not isinstance(train_data[0], tuple)
+    ):
+        batches: Iterable[tuple[Tensor, Tensor]] = DataLoader(
+            train_data[0], train_data[1], batch_size=batch_size, shuffle=shuffle, seed=seed
+        )
+    else:
+        batches = train_data
+    bar_factory = _progress_bar() if progress else None
+    history = History()
+    best_loss, best_state, waited = np.inf, None, 0
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        total_loss, total_metric, n = 0.0, 0.0, 0
+        total = len(batches) if isinstance(batches, Sized) else None
+        bar = (
+            bar_factory(batches, total=total, desc=f"epoch {epoch}/{epochs}", unit="batch")
+            if bar_factory is not None
+            else None
+        )
+        for xb, yb in bar if bar is not None else batches:
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            k = len(xb)
+            total_loss += float(loss.item()) * k
+            if metric is not None:
+                total_metric += metric(out, yb) * k
+            n += k
+            if bar is not None:
+                bar.set_postfix(loss=f"{total_loss / n:.4f}", refresh=False)
+        if n == 0:
+            raise ValueError("fit: train_data produced no batches")
+        history.train_loss.append(total_loss / n)
+        if metric is not None:
+            history.train_acc.append(total_metric / n)
+        history.lr.append(optimizer.lr)
+        if val_data is not None:
+            v_loss, v_acc = evaluate(model, loss_fn, val_data[0], val_data[1], metric)
+            history.val_loss.append(v_loss)
+            if v_acc is not None:
+                history.val_acc.append(v_acc)
+        history.seconds.append(time.perf_counter() - start)
+        summary = _summary(history)
+        if bar is not None:
+            bar.set_postfix_str(summary)
+            bar.close()
+        if log is not None:
+            log(f"epoch {epoch}/{epochs}: {summary}")
+        if scheduler is not None:
+            scheduler.step()
+        if checkpoint_every and epoch % checkpoint_every == 0:
+            save(model, str(checkpoint_path).format(epoch=epoch))
+        monitored = history.val_loss[-1] if val_data is not None else history.train_loss[-1]
+        if monitored < best_loss - min_delta:
+            best_loss, waited, history.best_epoch = monitored, 0, epoch
+            if early_stopping is not None and restore_best:
+                best_state = model.state_dict()
+        else:
+            waited += 1
+            if early_stopping is not None and waited >= early_stopping:
+                history.stopped_early = True
+                break
+    if history.stopped_early and best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _progress_bar() -> Any:
+    """tqdm's bar (notebook-aware), or None when tqdm is not installed."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+def _summary(h: History) -> str:
+    parts = [f"loss {h.train_loss[-1]:.4f}"]
+    if h.train_acc:
+        parts.append(f"acc {h.train_acc[-1]:.4f}")
+    if h.val_loss:
+        parts.append(f"val_loss {h.val_loss[-1]:.4f}")
+    if h.val_acc:
+        parts.append(f"val_acc {h.val_acc[-1]:.4f}")
+    return ", ".join(parts)

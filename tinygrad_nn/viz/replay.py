@@ -1,0 +1,311 @@
+"""Backward replay: one picture per step of the reverse topological sweep.
+
+Built on the engine's own `tinygrad_nn.tensor.backward_steps` (the same sweep as
+`loss.backward()`), so what is shown is what ran: the node processed, the gradient sent to
+each input, and the gradients accumulated so far (a reused tensor collects one contribution
+per use, and the picture counts them).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_nn.viz._graph import fmt_num, fmt_shape
+from tinygrad_nn.viz.drawing import Decorations, Drawing, build
+from tinygrad_nn.viz.rendering import pipe
+
+if TYPE_CHECKING:
+    from tinygrad_nn.ops import Op
+    from tinygrad_nn.tensor import Tensor
+
+PROCESSED = {"fillcolor": "#ffb347", "penwidth": "3", "color": "#c25e00"}
+FLOW = {"color": "#e67e00", "fontcolor": "#c25e00", "penwidth": "2.5"}
+
+
+@dataclass
+class BackwardFrame:
+    """The state after step `index` (0-based) of the sweep from `root`."""
+
+    index: int
+    count: int  # number of steps in the sweep
+    root: Tensor
+    tensor: Tensor  # the tensor whose op was processed
+    op: Op
+    grad_output: np.ndarray  # dL/d(tensor): everything it had accumulated
+    input_grads: tuple[np.ndarray | None, ...]  # sent to op.parents, at their shapes
+    accumulated: dict[int, np.ndarray] = field(repr=False)  # id(tensor) -> grad so far
+    contributions: dict[int, int] = field(repr=False)  # id(tensor) -> contributions so far
+
+    def grad(self, t: Tensor) -> np.ndarray | None:
+        """Gradient accumulated into `t` (this backward only) after this step."""
+        return self.accumulated.get(id(t))
+
+    def describe(self) -> str:
+        sent = [
+            f"{_name(p)} {fmt_shape(g.shape)}"
+            for p, g in zip(self.op.parents, self.input_grads, strict=True)
+            if g is not None
+        ]
+        to = ", ".join(sent) if sent else "nothing (no input needs grad)"
+        return (
+            f"step {self.index + 1}/{self.count}: backward of {self.op.name} "
+            f"{fmt_shape(self.tensor.shape)} sends gradients to {to}"
+        )
+
+
+def _name(t: Tensor) -> str:
+    if t.name:
+        return t.name
+    return t._op.name if t._op is not None else ("constant" if t.data.ndim == 0 else "input")
+
+
+def backward_frames(
+    loss: Tensor, grad: Any = None, retain_graph: bool = False
+) -> list[BackwardFrame]:
+    """Run `loss.backward(grad, retain_graph)` through the engine and return one frame per step.
+
+    This is a real backward: leaves' `.grad` accumulate exactly as with `loss.backward()`.
+    """
+    from tinygrad_nn.tensor import backward_steps
+
+    steps = backward_steps(loss, grad=grad, retain_graph=retain_graph)
+    seed = (
+        np.ones_like(loss.data)
+        if grad is None
+        else np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=loss.data.dtype)
+    )
+    accumulated: dict[int, np.ndarray] = {id(loss): seed.copy()}
+    contributions: dict[int, int] = {id(loss): 1}
+    frames: list[BackwardFrame] = []
+    for k, step in enumerate(steps):
+        for p, g in zip(step.op.parents, step.input_grads, strict=True):
+            if g is None:
+                continue
+            prev = accumulated.get(id(p))
+            accumulated[id(p)] = g.copy() if prev is None else prev + g
+            contributions[id(p)] = contributions.get(id(p), 0) + 1
+        frames.append(
+            BackwardFrame(
+                index=k,
+                count=len(steps),
+                root=loss,
+                tensor=step.tensor,
+                op=step.op,
+                grad_output=step.grad_output,
+                input_grads=step.input_grads,
+                accumulated=dict(accumulated),
+                contributions=dict(contributions),
+            )
+        )
+    return frames
+
+
+def draw_frame(frame: BackwardFrame, final: BackwardFrame | None = None, **draw_kw: Any) -> Drawing:
+    """The graph at this step: processed node in orange, gradient-carrying edges highlighted,
+    each node's accumulated gradient so far; `final` (the last frame) lets not-yet-reached
+    nodes show a placeholder line so the layout stays put from frame to frame."""
+    deco = Decorations(grads=frame.accumulated, title=frame.describe())
+    deco.node_attrs[id(frame.tensor)] = dict(PROCESSED)
+    deco.node_lines[id(frame.tensor)] = [
+        (f"processing: dZ ‖·‖ {_norm(frame.grad_output)}", "#c25e00")
+    ]
+    for tid, n in frame.contributions.items():
+        if n >= 2:
+            deco.node_lines.setdefault(tid, []).append((f"grad accumulated from {n} uses", "w"))
+    if final is not None:
+        for tid in final.accumulated:
+            if tid not in frame.accumulated:
+                deco.node_lines.setdefault(tid, []).append(("grad: not reached yet", "#999999"))
+    for i, (p, g) in enumerate(zip(frame.op.parents, frame.input_grads, strict=True)):
+        if g is not None:
+            deco.edge_attrs[(id(p), id(frame.tensor), i)] = dict(
+                FLOW, label=f"grad ← {fmt_shape(g.shape)} ‖·‖ {_norm(g)}", dir="back"
+            )
+    deco.legend.append(
+        (
+            "node being processed",
+            dict(shape="box", style="filled", **{k: v for k, v in PROCESSED.items()}),
+        )
+    )
+    draw_kw.setdefault("show_grad", True)
+    return build(frame.root, deco=deco, **draw_kw)
+
+
+def _norm(g: np.ndarray) -> str:
+    return fmt_num(float(np.linalg.norm(np.asarray(g, dtype=np.float64).ravel())))
+
+
+def _frames_of(source: Tensor | list[BackwardFrame]) -> list[BackwardFrame]:
+    if isinstance(source, list):
+        if not source:
+            raise ValueError("replay: no frames (the loss has no graph to replay)")
+        return source
+    return backward_frames(source)
+
+
+def render_frames(
+    source: Tensor | list[BackwardFrame], format: str = "svg", **draw_kw: Any
+) -> list[bytes]:
+    """Each frame rendered (`svg` or `png` bytes)."""
+    frames = _frames_of(source)
+    return [pipe(draw_frame(f, frames[-1], **draw_kw), format) for f in frames]
+
+
+_PROLOG = re.compile(rb"^.*?(?=<svg)", re.S)
+
+
+def save_replay_svgs(
+    source: Tensor | list[BackwardFrame], folder: str | os.PathLike[str], **draw_kw: Any
+) -> list[Path]:
+    """Write frame_000.svg, frame_001.svg, ... into `folder`; return their paths."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k, svg in enumerate(render_frames(source, "svg", **draw_kw)):
+        path = out / f"frame_{k:03d}.svg"
+        path.write_bytes(svg)
+        paths.append(path)
+    return paths
+
+
+def replay_html(
+    source: Tensor | list[BackwardFrame], title: str = "backward replay", **draw_kw: Any
+) -> str:
+    """One self-contained HTML page (inline SVG, inline script, no network) stepping through
+    the frames with buttons, a slider and the arrow keys."""
+    frames = _frames_of(source)
+    svgs = render_frames(frames, "svg", **draw_kw)
+    slides = "\n".join(
+        f'<div class="frame" data-caption="{html.escape(f.describe())}"'
+        f"{'' if k == 0 else ' hidden'}>{_PROLOG.sub(b'', s).decode('utf-8')}</div>"
+        for k, (f, s) in enumerate(zip(frames, svgs, strict=True))
+    )
+    return _PAGE.format(
+        title=html.escape(title),
+        n_max=len(frames) - 1,
+        slides=slides,
+        captions=json.dumps([f.describe() for f in frames]),
+    )
+
+
+def save_replay_html(
+    source: Tensor | list[BackwardFrame],
+    path: str | os.PathLike[str],
+    svg_dir: str | os.PathLike[str] | None = None,
+    **draw_kw: Any,
+) -> Path:
+    """Write the replay page to `path` (and, with `svg_dir`, the frames as separate SVGs)."""
+    frames = _frames_of(source)
+    if svg_dir is not None:
+        save_replay_svgs(frames, svg_dir, **draw_kw)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(replay_html(frames, **draw_kw), encoding="utf-8")
+    return out
+
+
+def save_replay_gif(
+    source: Tensor | list[BackwardFrame],
+    path: str | os.PathLike[str],
+    duration_ms: int = 1200,
+    **draw_kw: Any,
+) -> Path:
+    """An animated GIF of the frames (needs Pillow: `pip install pillow`)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(
+            "save_replay_gif needs Pillow: pip install pillow (or 'tinygrad_nn[plot]')"
+        ) from None
+    images = [
+        Image.open(io.BytesIO(png)).convert("RGB")
+        for png in render_frames(source, "png", **draw_kw)
+    ]
+    width, height = max(i.width for i in images), max(i.height for i in images)
+    padded = []
+    for img in images:
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(img, (0, 0))
+        padded.append(canvas)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    padded[0].save(out, save_all=True, append_images=padded[1:], duration=duration_ms, loop=0)
+    return out
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
+#bar {{ position: sticky; top: 0; background: #fff; padding: .5em 0;
+        border-bottom: 1px solid #ddd; }}
+#bar button {{ font-size: 1em; min-width: 2.5em; }}
+#slider {{ width: 40%; vertical-align: middle; }}
+#caption {{ margin-top: .4em; color: #333; }}
+.frame svg {{ max-width: 100%; height: auto; }}
+</style></head><body>
+<h1 style="font-size:1.2em">{title}</h1>
+<div id="bar">
+<button id="first" title="first step (Home)">&laquo; first</button>
+<button id="prev" title="previous step (left arrow)">&lsaquo; prev</button>
+<button id="play" title="play / pause (space)">play</button>
+<button id="next" title="next step (right arrow)">next &rsaquo;</button>
+<button id="last" title="last step (End)">last &raquo;</button>
+<input id="slider" type="range" min="0" max="{n_max}" value="0">
+<span id="counter"></span>
+<div id="caption"></div>
+</div>
+{slides}
+<script>
+(function () {{
+  var frames = document.querySelectorAll('.frame');
+  var captions = {captions};
+  var slider = document.getElementById('slider');
+  var k = 0, timer = null;
+  function show(i) {{
+    k = Math.max(0, Math.min(frames.length - 1, i));
+    frames.forEach(function (f, j) {{ f.hidden = j !== k; }});
+    slider.value = k;
+    document.getElementById('counter').textContent = (k + 1) + ' / ' + frames.length;
+    document.getElementById('caption').textContent = captions[k];
+    if (history.replaceState) history.replaceState(null, '', '#' + (k + 1));
+  }}
+  function play() {{
+    var button = document.getElementById('play');
+    if (timer) {{ clearInterval(timer); timer = null; button.textContent = 'play'; return; }}
+    button.textContent = 'pause';
+    if (k === frames.length - 1) show(0);
+    timer = setInterval(function () {{
+      if (k === frames.length - 1) {{
+        clearInterval(timer); timer = null; button.textContent = 'play';
+      }} else show(k + 1);
+    }}, 1200);
+  }}
+  document.getElementById('first').onclick = function () {{ show(0); }};
+  document.getElementById('prev').onclick = function () {{ show(k - 1); }};
+  document.getElementById('next').onclick = function () {{ show(k + 1); }};
+  document.getElementById('last').onclick = function () {{ show(frames.length - 1); }};
+  document.getElementById('play').onclick = play;
+  slider.oninput = function () {{ show(parseInt(slider.value, 10)); }};
+  document.addEventListener('keydown', function (e) {{
+    if (e.key === 'ArrowRight') show(k + 1);
+    else if (e.key === 'ArrowLeft') show(k - 1);
+    else if (e.key === 'Home') show(0);
+    else if (e.key === 'End') show(frames.length - 1);
+    else if (e.key === ' ') {{ e.preventDefault(); play(); }}
+  }});
+  var start = parseInt(location.hash.slice(1), 10);  // replay.html#3 opens at step 3
+  show(isNaN(start) ? 0 : start - 1);
+}})();
+</script>
+</body></html>
+"""
