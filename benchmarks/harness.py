@@ -134,7 +134,7 @@ def check_against(
 
 @dataclass
 class Memory:
-    peak_bytes: int  # peak traced allocation during one step, above what was live before it
+    peak_bytes: int  # peak of memory allocated by steps (incl. what one step keeps for the next)
     live_after_bytes: list[tuple[int, int]]  # (step, bytes live above the start) over the long run
     growth_bytes: int  # live at the last sample minus live after the second sample
     steps_run: int
@@ -164,10 +164,13 @@ def measure_memory(runner: Runner, long_steps: int, long_seconds: float) -> Memo
     try:
         runner.step()  # let tracemalloc see a warm step first
         gc.collect()
+        # What a step leaves behind for the next (e.g. gradients kept until zero_grad) was
+        # allocated under tracemalloc, so it counts in the peak; the model and data,
+        # made before tracemalloc started, do not.
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         result = runner.step()
-        peak = tracemalloc.get_traced_memory()[1] - base
+        peak = tracemalloc.get_traced_memory()[1]
         del result
         # preallocated so that recording a sample allocates nothing that stays live
         marks = sorted({m for m in (1, 10, 100, 1000, 10000) if m < long_steps} | {long_steps})
