@@ -48,6 +48,14 @@ def _swap(owner: Any, name: str, value: Any) -> Callable[[], None]:
     return lambda: setattr(owner, name, old)
 
 
+def _undo_all(undo: list[Callable[[], None]]) -> Callable[[], None]:
+    def run() -> None:
+        for u in reversed(undo):
+            u()
+
+    return run
+
+
 def patch_matmul_grad_layout() -> Callable[[], None]:
     """MatMul.backward gives dB in B's memory layout: for ``x @ W.T`` (B = W.T, a transposed
     view) it computes (dZ.T @ A).T instead of A.T @ dZ -- the same product -- so that
@@ -127,7 +135,7 @@ def patch_lean_apply() -> Callable[[], None]:
         return t
 
     undo = [_swap(T, "apply", apply), _swap(functional, "apply", apply)]
-    return lambda: [u() for u in undo] and None
+    return _undo_all(undo)
 
 
 def patch_lean_sweep() -> Callable[[], None]:
@@ -142,7 +150,7 @@ def patch_lean_sweep() -> Callable[[], None]:
     def sweep(root: Any, grad: Any, retain_graph: bool, on_step: Any = None) -> None:
         if on_step is not None or T._state.anomaly or root._op is None:
             return original(root, grad, retain_graph, on_step)
-        order = T._topological_order(root)
+        order: list[Any] = T._topological_order(root)
         for t in order:
             if t._op.released:
                 return original(root, grad, retain_graph, on_step)  # the engine raises
@@ -205,7 +213,7 @@ def patch_cross_entropy_fancy_index() -> Callable[[], None]:
         _swap(ops.CrossEntropy, "forward", new_forward),
         _swap(ops.CrossEntropy, "backward", new_backward),
     ]
-    return lambda: [u() for u in undo] and None
+    return _undo_all(undo)
 
 
 def patch_fused_linear() -> Callable[[], None]:
@@ -329,7 +337,7 @@ def breakdown(workload: str, steps: int) -> dict[str, float]:
     from tinygrad_nn import tensor as T
 
     wl = WORKLOADS[workload]
-    runner = wl.runners["tinygrad_nn"](wl.make(False, np.float32))
+    runner: Any = wl.runners["tinygrad_nn"](wl.make(False, np.float32))
     spent = {"topological sort": 0.0, "accumulate .grad": 0.0}
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:

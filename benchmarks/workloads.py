@@ -68,13 +68,14 @@ def make_mlp_problem(
 ) -> MLPProblem:
     """Random data and PyTorch-style initial weights (uniform in +-1/sqrt(fan_in))."""
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((batch, sizes[0])).astype(dtype)
+    X: np.ndarray = rng.standard_normal((batch, sizes[0])).astype(dtype)
     if loss == "cross_entropy":
         y = rng.integers(0, sizes[-1], size=batch).astype(np.int64)
     else:
         y = np.sin(np.pi * X[:, :1]) * np.cos(X[:, -1:])  # any smooth target
         y = y.astype(dtype)
-    weights, biases = [], []
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray] = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         bound = 1.0 / np.sqrt(n_in)
         weights.append(rng.uniform(-bound, bound, (n_out, n_in)).astype(dtype))
@@ -218,7 +219,7 @@ class TinygradMLP:
         """SGD; returns the first layer's gradient (the reference is kept, no copy)."""
         dW1 = self.Ws[0].grad
         for p in self.params:
-            p.data -= self.lr * p.grad
+            p.data -= self.lr * p.grad  # type: ignore[operator]
             p.grad = None
         return dW1
 
