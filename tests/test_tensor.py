@@ -312,3 +312,12 @@ def test_detect_anomaly_names_the_backward_op() -> None:
     with tn.detect_anomaly(), pytest.raises(FloatingPointError, match=r"backward of 'sqrt'"):
         with np.errstate(divide="ignore"):
             y.backward()
+
+
+def test_weight_gradient_has_the_weights_memory_layout() -> None:
+    """x @ W.T (as nn.Linear) gives a C-ordered W.grad, so updates run on matching layouts."""
+    W = Tensor(np.ones((4, 3)), requires_grad=True)
+    x = Tensor(np.ones((5, 3)))
+    (x @ W.T).sum().backward()
+    assert W.grad is not None and W.grad.flags.c_contiguous
+    np.testing.assert_array_equal(W.grad, np.full((4, 3), 5.0))
