@@ -405,7 +405,7 @@ class Cast(Op):
 # ----------------------------------------------------------------------------- reductions
 
 
-def _expand(dZ: Array, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Array:
+def _expand(dZ: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
     """Put back the reduced axes of dZ (as size 1) so it broadcasts against the input."""
     if not keepdims:
         dZ = np.expand_dims(dZ, axes)
@@ -424,7 +424,7 @@ class Sum(Op):
 
     def backward(self, dZ: Array) -> Grads:
         shape, kw = self.saved, self.kwargs
-        return (np.broadcast_to(_expand(dZ, shape, kw["axis"], kw["keepdims"]), shape),)
+        return (np.broadcast_to(_expand(dZ, kw["axis"], kw["keepdims"]), shape),)
 
 
 class Mean(Op):
@@ -440,7 +440,7 @@ class Mean(Op):
     def backward(self, dZ: Array) -> Grads:
         shape, kw = self.saved, self.kwargs
         n = int(np.prod([shape[i] for i in kw["axis"]]))
-        dA = _expand(dZ, shape, kw["axis"], kw["keepdims"]) / np.asarray(n, dtype=dZ.dtype)
+        dA = _expand(dZ, kw["axis"], kw["keepdims"]) / np.asarray(n, dtype=dZ.dtype)
         return (np.broadcast_to(dA, shape),)
 
 
@@ -461,7 +461,7 @@ class Max(Op):
         axis = self.kwargs["axis"]
         winners = a == z  # ties: every tied element gets an equal share
         share = winners / winners.sum(axis=axis, keepdims=True)
-        return (_expand(dZ, a.shape, axis, self.kwargs["keepdims"]) * share.astype(dZ.dtype),)
+        return (_expand(dZ, axis, self.kwargs["keepdims"]) * share.astype(dZ.dtype),)
 
 
 class Min(Max):

@@ -13,9 +13,6 @@ import numpy as np
 from tinygrad_nn import ops
 from tinygrad_nn.ops import Array, Op, normalize_axes, unbroadcast
 
-Scalar = int | float
-Operand = "Tensor | Scalar | np.ndarray"
-
 
 class _State:
     """Process-wide engine switches (one instance, read on every op)."""
