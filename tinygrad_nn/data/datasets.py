@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tinygrad_nn.data.loader import as_rng
@@ -9,18 +11,30 @@ from tinygrad_nn.data.loader import as_rng
 Seed = np.random.Generator | int | None
 
 
+def _sklearn_datasets(what: str) -> Any:
+    """``sklearn.datasets``, or an error saying how to install it."""
+    try:
+        import sklearn.datasets
+    except ImportError as e:
+        raise ImportError(
+            f"{what} needs scikit-learn: pip install 'tinygrad_nn[data]' (or scikit-learn)"
+        ) from e
+    return sklearn.datasets
+
+
+def _random_state(seed: Seed) -> int | None:
+    """scikit-learn takes an int seed: a Generator gives one, an int or None passes through."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**31))
+    return seed
+
+
 def load_digits(dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8x8 handwritten digits: X (1797, 64) scaled to [0, 1], y (1797,).
 
     The images ship inside scikit-learn, so nothing is downloaded.
     """
-    try:
-        from sklearn.datasets import load_digits as sk_load_digits
-    except ImportError as e:
-        raise ImportError(
-            "load_digits needs scikit-learn: pip install 'tinygrad_nn[data]' (or scikit-learn)"
-        ) from e
-    bunch = sk_load_digits()
+    bunch = _sklearn_datasets("load_digits").load_digits()
     X: np.ndarray = (np.asarray(bunch.data) / 16.0).astype(dtype)
     y = np.asarray(bunch.target, dtype=np.int64)
     return X, y
@@ -39,17 +53,11 @@ def toy_sign(n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
 def two_moons(
     n: int = 200, noise: float = 0.1, seed: Seed = None, dtype: type = np.float32
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles: X (n, 2), y (n,) in {0, 1}."""
-    rng = as_rng(seed)
-    n0 = n // 2
-    n1 = n - n0
-    t0 = np.linspace(0.0, np.pi, n0)
-    t1 = np.linspace(0.0, np.pi, n1)
-    upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
-    lower = np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
-    X = np.concatenate([upper, lower]) + rng.normal(0.0, noise, (n, 2))
-    y = np.concatenate([np.zeros(n0, np.int64), np.ones(n1, np.int64)])
-    return _shuffled(X.astype(dtype), y, rng)
+    """Two interleaving half circles (scikit-learn's make_moons): X (n, 2), y (n,) in {0, 1}."""
+    X, y = _sklearn_datasets("two_moons").make_moons(
+        n, noise=noise, random_state=_random_state(seed)
+    )
+    return X.astype(dtype), y.astype(np.int64)
 
 
 def circles(
@@ -59,19 +67,14 @@ def circles(
     seed: Seed = None,
     dtype: type = np.float32,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A small circle (class 1, radius `factor`) inside a unit circle (class 0)."""
+    """A small circle (class 1, radius `factor`) inside a unit circle (class 0), from
+    scikit-learn's make_circles: X (n, 2), y (n,)."""
     if not 0.0 < factor < 1.0:
         raise ValueError(f"circles: factor must be in (0, 1), got {factor}")
-    rng = as_rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
-    t_out = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
-    t_in = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
-    outer = np.stack([np.cos(t_out), np.sin(t_out)], axis=1)
-    inner = factor * np.stack([np.cos(t_in), np.sin(t_in)], axis=1)
-    X = np.concatenate([outer, inner]) + rng.normal(0.0, noise, (n, 2))
-    y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
-    return _shuffled(X.astype(dtype), y, rng)
+    X, y = _sklearn_datasets("circles").make_circles(
+        n, noise=noise, factor=factor, random_state=_random_state(seed)
+    )
+    return X.astype(dtype), y.astype(np.int64)
 
 
 def spirals(
