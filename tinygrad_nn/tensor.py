@@ -108,36 +108,49 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
 
 _creation_order = operator.attrgetter("_op.seq")
 _op_counter = itertools.count()
+_ndarray = np.ndarray
 
 
 def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     """Run ``op_class`` forward on the inputs' data and record a node if any input needs grad."""
     op = op_class()
-    op.kwargs = kwargs
-    # Unary and binary ops get their arguments spelled out: this is the engine's hottest
-    # line, and building an argument list costs about as much as a small op's arithmetic.
+    # This is the engine's hottest code: unary and binary ops get their arguments spelled
+    # out, and ``**kwargs`` is passed on only when there are some, because building
+    # argument lists costs about as much as a small op's arithmetic (benchmarks/icount.py).
     if len(inputs) == 1:
-        out = op.forward(inputs[0].data, **kwargs)
-        needs: tuple[bool, ...] = (inputs[0]._requires_grad,)
+        a = inputs[0]
+        out = op.forward(a.data, **kwargs) if kwargs else op.forward(a.data)
+        needs: tuple[bool, ...] = (a._requires_grad,)
     elif len(inputs) == 2:
-        out = op.forward(inputs[0].data, inputs[1].data, **kwargs)
-        needs = (inputs[0]._requires_grad, inputs[1]._requires_grad)
+        a, b = inputs
+        out = op.forward(a.data, b.data, **kwargs) if kwargs else op.forward(a.data, b.data)
+        needs = (a._requires_grad, b._requires_grad)
     else:
         out = op.forward(*[t.data for t in inputs], **kwargs)
         needs = tuple([t._requires_grad for t in inputs])
-    if type(out) is not np.ndarray:
+    if type(out) is not _ndarray:  # a NumPy scalar, from a reduction or a 0-d input
         out = np.asarray(out)
     if _state.anomaly and _nonfinite(out):
         op.parents = inputs
         raise FloatingPointError(f"detect_anomaly: forward of {_describe(op)} produced NaN/Inf")
+    t = Tensor.__new__(Tensor)  # as _new(), written out
+    t.data = out
+    t.grad = None
+    t.name = None
+    t._retain = False
     if True in needs and _state.grad_enabled:
         op.parents = inputs
         op.needs_grad = needs
+        op.kwargs = kwargs
         op.released = False
         op.scope = _state.scope
         op.seq = next(_op_counter)
-        return _new(out, True, op)
-    return _new(out, False, None)
+        t._requires_grad = True
+        t._op = op
+    else:
+        t._requires_grad = False
+        t._op = None
+    return t
 
 
 class BackwardStep(NamedTuple):
