@@ -188,6 +188,37 @@ def test_gradient_has_input_shape_and_dtype(case: Case) -> None:
         assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == x.dtype
 
 
+ELEMENTWISE_KWARGS: dict[str, dict[str, object]] = {
+    "pow": {"exponent": 3.0},
+    "leaky_relu": {"slope": 0.1},
+    "clip": {"lo": -0.5, "hi": 0.5},
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (1,), (3, 4), (2, 1, 3)])
+def test_elementwise_ops_keep_their_input_shape_and_dtype(
+    dtype: type, shape: tuple[int, ...]
+) -> None:
+    """The engine trusts ``Op.elementwise`` and skips its unbroadcast and cast checks."""
+    flagged = [
+        cls
+        for _, cls in inspect.getmembers(ops, inspect.isclass)
+        if issubclass(cls, ops.Op) and cls.elementwise
+    ]
+    assert len(flagged) >= 10
+    x = (np.random.default_rng(0).uniform(0.1, 2.0, shape)).astype(dtype)
+    for cls in flagged:
+        kwargs = ELEMENTWISE_KWARGS.get(cls.name, {})
+        assert len(inspect.signature(cls.forward).parameters) - len(kwargs) == 2, cls.name
+        op = cls()
+        op.needs_grad, op.kwargs = (True,), kwargs
+        out = np.asarray(op.forward(x, **kwargs))
+        assert out.shape == x.shape and out.dtype == x.dtype, cls.name
+        (dA,) = op.backward(np.ones(out.shape, out.dtype))
+        assert np.shape(dA) == x.shape and dA.dtype == x.dtype, cls.name
+
+
 def _recorded_ops(t: Tensor) -> set[str]:
     seen, stack, names = set(), [t], set()
     while stack:

@@ -63,6 +63,9 @@ class Op:
 
     __slots__ = ("parents", "needs_grad", "kwargs", "saved", "released", "scope", "seq")
     name: ClassVar[str] = "op"
+    # One input, and a gradient that always has that input's shape and dtype: the engine
+    # then skips its unbroadcast and cast checks (a tested promise, see test_ops.py).
+    elementwise: ClassVar[bool] = False
 
     parents: tuple[Any, ...]
     needs_grad: tuple[bool, ...]
@@ -77,11 +80,6 @@ class Op:
 
     def backward(self, dZ: Array) -> Grads:
         raise NotImplementedError
-
-    def release(self) -> None:
-        """Drop the arrays saved for backward (the graph's structure stays, for drawing)."""
-        self.saved = None
-        self.released = True
 
 
 # ---------------------------------------------------------------- arithmetic (broadcasting)
@@ -163,6 +161,7 @@ class Neg(Op):
 
     __slots__ = ()
     name = "neg"
+    elementwise = True
 
     def forward(self, a: Array) -> Array:
         return -a
@@ -176,6 +175,7 @@ class Pow(Op):
 
     __slots__ = ()
     name = "pow"
+    elementwise = True
 
     def forward(self, a: Array, *, exponent: float) -> Array:
         self.saved = a
@@ -257,6 +257,7 @@ class Exp(Op):
 
     __slots__ = ()
     name = "exp"
+    elementwise = True
 
     def forward(self, a: Array) -> Array:
         self.saved = z = np.exp(a)
@@ -271,6 +272,7 @@ class Log(Op):
 
     __slots__ = ()
     name = "log"
+    elementwise = True
 
     def forward(self, a: Array) -> Array:
         self.saved = a
@@ -285,6 +287,7 @@ class Sqrt(Op):
 
     __slots__ = ()
     name = "sqrt"
+    elementwise = True
 
     def forward(self, a: Array) -> Array:
         self.saved = z = np.sqrt(a)
@@ -299,6 +302,7 @@ class Abs(Op):
 
     __slots__ = ()
     name = "abs"
+    elementwise = True
 
     def forward(self, a: Array) -> Array:
         self.saved = a
@@ -313,6 +317,7 @@ class Sigmoid(Op):
 
     __slots__ = ()
     name = "sigmoid"
+    elementwise = True
 
     def forward(self, z: Array) -> Array:
         # exp(-|z|) never overflows; the two branches are the same function.
@@ -331,6 +336,7 @@ class Tanh(Op):
 
     __slots__ = ()
     name = "tanh"
+    elementwise = True
 
     def forward(self, z: Array) -> Array:
         self.saved = a = np.tanh(z)
@@ -346,6 +352,7 @@ class ReLU(Op):
 
     __slots__ = ()
     name = "relu"
+    elementwise = True
 
     def forward(self, z: Array) -> Array:
         a = np.maximum(z, 0)
@@ -361,6 +368,7 @@ class LeakyReLU(Op):
 
     __slots__ = ()
     name = "leaky_relu"
+    elementwise = True
 
     def forward(self, z: Array, *, slope: float) -> Array:
         self.saved = positive = z > 0
@@ -375,6 +383,7 @@ class Clip(Op):
 
     __slots__ = ()
     name = "clip"
+    elementwise = True
 
     def forward(self, a: Array, *, lo: float | None, hi: float | None) -> Array:
         inside = np.ones(a.shape, dtype=bool)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import operator
 from collections.abc import Callable, Iterator, Sequence
+from heapq import heappop, heappush
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -106,7 +106,6 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
     return t
 
 
-_creation_order = operator.attrgetter("_op.seq")
 _op_counter = itertools.count()
 _ndarray = np.ndarray
 
@@ -162,25 +161,6 @@ class BackwardStep(NamedTuple):
     input_grads: tuple[Array | None, ...]
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Non-leaf tensors reachable from root, newest first: each before all of its inputs.
-
-    A tensor is always created after its inputs, so creation order is a topological order;
-    finding the reachable set is one iterative pass and the sort runs in C.
-    """
-    nodes = [root]
-    visited = {root}
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._op.parents:  # type: ignore[union-attr]
-            if parent._op is not None and parent not in visited:
-                visited.add(parent)
-                stack.append(parent)
-                nodes.append(parent)
-    nodes.sort(key=_creation_order, reverse=True)
-    return nodes
-
-
 def backward_steps(
     root: Tensor, grad: Any = None, retain_graph: bool = False
 ) -> list[BackwardStep]:
@@ -202,59 +182,73 @@ def _sweep(
 ) -> None:
     """The reverse topological sweep from ``root``, accumulating into ``.grad``.
 
-    Gradients of intermediate tensors are summed in a dict and dropped once used; leaves (and
-    tensors that called ``retain_grad``) get ``.grad`` accumulated with += when the sweep ends.
+    A tensor is always created after its inputs, so taking tensors newest first (a heap
+    keyed by creation order) is a topological order: when a tensor comes off the queue,
+    every op that used it has already sent its gradient. Only tensors that a gradient
+    reached enter the queue. Gradients of intermediate tensors are summed in a dict and
+    dropped once used; leaves (and tensors that called ``retain_grad``) get ``.grad``
+    accumulated with += when the sweep ends, so a sweep that raises changes no ``.grad``.
     """
     seed = _seed_gradient(root, grad)
     if root._op is None:  # backward on a leaf: its gradient is the seed itself
         _accumulate_grads({root: seed})
         return
-    order = _topological_order(root)
-    for t in order:
-        if t._op.released:  # type: ignore[union-attr]
+    grads: dict[Tensor, Array] = {root: seed}
+    finished: dict[Tensor, Array] = {}
+    queue = [(-root._op.seq, root)]
+    anomaly = _state.anomaly
+    while queue:
+        t = heappop(queue)[1]
+        dZ = grads.pop(t)
+        op: Op = t._op  # type: ignore[assignment]
+        if op.released:
             raise RuntimeError(
-                f"backward: the graph through '{t.op}' (output shape {t.shape}) was already "
+                f"backward: the graph through '{op.name}' (output shape {t.shape}) was already "
                 "released by an earlier backward(); pass retain_graph=True to the first call "
                 "to backpropagate through it twice"
             )
-    grads: dict[Tensor, Array] = {root: seed}
-    finished: dict[Tensor, Array] = {}
-    anomaly = _state.anomaly
-    for t in order:
-        dZ = grads.pop(t, None)
-        if dZ is None:  # nothing reached this node (e.g. an input that needs no grad)
-            continue
         if t._retain:
             finished[t] = dZ
-        op: Op = t._op  # type: ignore[assignment]
-        input_grads = op.backward(dZ)
-        parents, needs = op.parents, op.needs_grad
-        sent: list[Array | None] | None = [None] * len(parents) if on_step else None
-        for i in range(len(parents)):
-            g = input_grads[i]
-            if g is None or not needs[i]:
-                continue
-            parent = parents[i]
-            data = parent.data
-            if g.shape != data.shape:
-                g = unbroadcast(g, data.shape)
-            if g.dtype is not data.dtype and g.dtype != data.dtype:  # `is`: the cheap test
-                g = g.astype(data.dtype)
-            if anomaly and _nonfinite(g):
-                raise FloatingPointError(
-                    f"detect_anomaly: backward of {_describe(op)} produced NaN/Inf in the "
-                    f"gradient of input {i} (shape {parent.shape})"
-                )
-            target = grads if parent._op is not None else finished
-            previous = target.get(parent)
-            target[parent] = g if previous is None else previous + g
+        sent: list[Array | None] | None = [] if on_step is not None else None
+        # zip(strict=True) would cost a keyword-argument call per op; the op table's gradient
+        # checks catch a backward that returns too few gradients.
+        for parent, g in zip(op.parents, op.backward(dZ)):  # noqa: B905
+            if g is None or not parent._requires_grad:
+                g = None
+            else:
+                data = parent.data
+                if not op.elementwise:  # else g has the input's shape and dtype already
+                    if g.shape != data.shape:
+                        g = unbroadcast(g, data.shape)
+                    if g.dtype != data.dtype:
+                        g = g.astype(data.dtype)
+                if anomaly and _nonfinite(g):
+                    raise FloatingPointError(
+                        f"detect_anomaly: backward of {_describe(op)} produced NaN/Inf in the "
+                        f"gradient of input {_position(op, parent)} (shape {parent.shape})"
+                    )
+                if parent._op is None:
+                    previous = finished.get(parent)
+                    finished[parent] = g if previous is None else previous + g
+                else:
+                    previous = grads.get(parent)
+                    if previous is None:
+                        grads[parent] = g
+                        heappush(queue, (-parent._op.seq, parent))
+                    else:
+                        grads[parent] = previous + g
             if sent is not None:
-                sent[i] = g
-        if not retain_graph:
-            op.release()
+                sent.append(g)
+        if not retain_graph:  # drop what backward saved; the structure stays, for drawing
+            op.saved = None
+            op.released = True
         if on_step is not None:
             on_step(BackwardStep(t, op, dZ, tuple(sent)))  # type: ignore[arg-type]
     _accumulate_grads(finished)
+
+
+def _position(op: Op, parent: Tensor) -> int:
+    return next(i for i, p in enumerate(op.parents) if p is parent)
 
 
 def _seed_gradient(root: Tensor, grad: Any) -> Array:
