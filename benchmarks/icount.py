@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.workloads:
         n_ops = getattr(WORKLOADS[name].make(False, np.float32), "n_ops", None)
         numpy_ir = None
-        variants: list[tuple[str, list[str]]] = [(fw, []) for fw in args.frameworks]
+        runners = WORKLOADS[name].runners  # per_op has no tinygrad_nn.nn version
+        variants: list[tuple[str, list[str]]] = [
+            (fw, []) for fw in args.frameworks if fw in runners
+        ]
         if args.patches:
             variants.append(("tinygrad_nn", args.patches))
         for fw, patches in variants:
