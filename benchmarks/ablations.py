@@ -12,8 +12,8 @@ Times are CPU time of this process with every library on one thread, which a bus
 machine disturbs much less than wall time.
 
 ``--breakdown`` splits a tinygrad_nn step into forward (building the graph), the backward
-sweep (and within it the topological sort and the final ``.grad`` accumulation) and the
-SGD update, by timing the phases directly (no profiler overhead).
+sweep (and within it the final ``.grad`` accumulation) and the SGD update, by timing the
+phases directly (no profiler overhead).
 
 These patches are experiments for the engine's owner, written against the engine as it
 was when this file was last updated; they are not part of the package. A patch that no
@@ -77,110 +77,6 @@ def patch_matmul_grad_layout() -> Callable[[], None]:
         return (dZ @ b.T if need_a else None), dB
 
     return _swap(ops.MatMul, "backward", backward)
-
-
-def patch_lean_apply() -> Callable[[], None]:
-    """``apply`` as on main (unary/binary cases spelled out) plus: the output tensor made
-    inline (no ``_new`` call) and ``kwargs`` stored only when there are some."""
-    from tinygrad_nn import functional
-    from tinygrad_nn import tensor as T
-
-    Tensor, state, counter, nonfinite = T.Tensor, T._state, T._op_counter, T._nonfinite
-    original = T.apply
-    no_kwargs: dict[str, Any] = {}
-
-    def apply(op_class: Any, *inputs: Any, **kwargs: Any) -> Any:
-        op = op_class()
-        n = len(inputs)
-        if n == 1:
-            a = inputs[0]
-            if kwargs:
-                op.kwargs = kwargs
-                out = op.forward(a.data, **kwargs)
-            else:
-                op.kwargs = no_kwargs
-                out = op.forward(a.data)
-            needs: tuple[bool, ...] = (a._requires_grad,)
-        elif n == 2:
-            a, b = inputs
-            if kwargs:
-                op.kwargs = kwargs
-                out = op.forward(a.data, b.data, **kwargs)
-            else:
-                op.kwargs = no_kwargs
-                out = op.forward(a.data, b.data)
-            needs = (a._requires_grad, b._requires_grad)
-        else:
-            return original(op_class, *inputs, **kwargs)
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
-        if state.anomaly and nonfinite(out):
-            return original(op_class, *inputs, **kwargs)  # let the engine raise its error
-        t = Tensor.__new__(Tensor)
-        t.data = out
-        t.grad = None
-        t.name = None
-        t._retain = False
-        if True in needs and state.grad_enabled:
-            op.parents = inputs
-            op.needs_grad = needs
-            op.released = False
-            op.scope = state.scope
-            op.seq = next(counter)
-            t._requires_grad = True
-            t._op = op
-        else:
-            t._requires_grad = False
-            t._op = None
-        return t
-
-    undo = [_swap(T, "apply", apply), _swap(functional, "apply", apply)]
-    return _undo_all(undo)
-
-
-def patch_lean_sweep() -> Callable[[], None]:
-    """The sweep without the per-node BackwardStep bookkeeping when nobody listens: one
-    ``zip`` over (parent, gradient, needs) instead of indexing three sequences, the
-    released-graph test folded into the main loop's first node check, release() inlined."""
-    from tinygrad_nn import tensor as T
-    from tinygrad_nn.ops import unbroadcast
-
-    original = T._sweep
-
-    def sweep(root: Any, grad: Any, retain_graph: bool, on_step: Any = None) -> None:
-        if on_step is not None or T._state.anomaly or root._op is None:
-            return original(root, grad, retain_graph, on_step)
-        order: list[Any] = T._topological_order(root)
-        for t in order:
-            if t._op.released:
-                return original(root, grad, retain_graph, on_step)  # the engine raises
-        grads = {root: T._seed_gradient(root, grad)}
-        pop = grads.pop
-        finished: dict[Any, Any] = {}
-        for t in order:
-            dZ = pop(t, None)
-            if dZ is None:
-                continue
-            if t._retain:
-                finished[t] = dZ
-            op = t._op
-            for parent, g, need in zip(op.parents, op.backward(dZ), op.needs_grad, strict=False):
-                if g is None or not need:
-                    continue
-                data = parent.data
-                if g.shape != data.shape:
-                    g = unbroadcast(g, data.shape)
-                if g.dtype is not data.dtype and g.dtype != data.dtype:
-                    g = g.astype(data.dtype)
-                target = grads if parent._op is not None else finished
-                previous = target.get(parent)
-                target[parent] = g if previous is None else previous + g
-            if not retain_graph:
-                op.saved = None
-                op.released = True
-        T._accumulate_grads(finished)
-
-    return _swap(T, "_sweep", sweep)
 
 
 def patch_cross_entropy_fancy_index() -> Callable[[], None]:
@@ -275,8 +171,6 @@ PATCHES: dict[str, Patch] = {
     "gc_off": patch_gc_off,
     "fused_linear": patch_fused_linear,
     "matmul_grad_layout": patch_matmul_grad_layout,
-    "lean_apply": patch_lean_apply,
-    "lean_sweep": patch_lean_sweep,
 }
 
 
@@ -338,7 +232,7 @@ def breakdown(workload: str, steps: int) -> dict[str, float]:
 
     wl = WORKLOADS[workload]
     runner: Any = wl.runners["tinygrad_nn"](wl.make(False, np.float32))
-    spent = {"topological sort": 0.0, "accumulate .grad": 0.0}
+    spent = {"accumulate .grad": 0.0}
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -350,16 +244,13 @@ def breakdown(workload: str, steps: int) -> dict[str, float]:
 
         return wrapper
 
-    undo = [
-        _swap(T, "_topological_order", timed("topological sort", T._topological_order)),
-        _swap(T, "_accumulate_grads", timed("accumulate .grad", T._accumulate_grads)),
-    ]
+    undo = [_swap(T, "_accumulate_grads", timed("accumulate .grad", T._accumulate_grads))]
     phases: dict[str, list[float]] = {
-        k: [] for k in ("forward", "backward", "update", "topological sort", "accumulate .grad")
+        k: [] for k in ("forward", "backward", "update", "accumulate .grad")
     }
     try:
         for _ in range(steps + 10):
-            spent["topological sort"] = spent["accumulate .grad"] = 0.0
+            spent["accumulate .grad"] = 0.0
             t0 = time.process_time()
             loss = runner.forward()
             t1 = time.process_time()
@@ -370,8 +261,7 @@ def breakdown(workload: str, steps: int) -> dict[str, float]:
             del loss
             for k, v in (("forward", t1 - t0), ("backward", t2 - t1), ("update", t3 - t2)):
                 phases[k].append(v)
-            for k in ("topological sort", "accumulate .grad"):
-                phases[k].append(spent[k])
+            phases["accumulate .grad"].append(spent["accumulate .grad"])
     finally:
         for u in undo:
             u()
@@ -386,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--patches",
         nargs="+",
-        default=[p for p in PATCHES if p != "lean_sweep"],  # lean_sweep: measured no gain
+        default=list(PATCHES),
         choices=list(PATCHES),
     )
     parser.add_argument("--rounds", type=int, default=30)
@@ -435,8 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{wl}: step {total:.1f} us = forward {b['forward']:.1f} us "
                 f"({100 * b['forward'] / total:.0f}%), backward {b['backward']:.1f} us "
-                f"({100 * b['backward'] / total:.0f}%; of which topological sort "
-                f"{b['topological sort']:.1f} us, .grad accumulation "
+                f"({100 * b['backward'] / total:.0f}%; of which .grad accumulation "
                 f"{b['accumulate .grad']:.1f} us), SGD update {b['update']:.1f} us "
                 f"({100 * b['update'] / total:.0f}%)"
             )

@@ -1,7 +1,7 @@
 """Instructions per training step, counted by valgrind: a noise-free measure of overhead.
 
     python benchmarks/icount.py [--workloads per_op tiny_tanh] [--frameworks numpy tinygrad_nn]
-                                [--patches lean_sweep ...] [--steps 1000]
+                                [--patches fused_linear ...] [--steps 1000]
 
 On a shared machine wall-clock timings of small steps wobble by 10% or more; the number of
 CPU instructions a step executes does not (repeat runs agree to ~0.1%). It is a good proxy
