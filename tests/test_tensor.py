@@ -321,3 +321,20 @@ def test_weight_gradient_has_the_weights_memory_layout() -> None:
     (x @ W.T).sum().backward()
     assert W.grad is not None and W.grad.flags.c_contiguous
     np.testing.assert_array_equal(W.grad, np.full((4, 3), 5.0))
+
+
+def test_sweep_with_chains_and_branches_interleaved_matches_finite_differences() -> None:
+    """The sweep takes a chain's next tensor without the heap; branches go through it."""
+
+    def f(x: Tensor, w: Tensor) -> Tensor:
+        a = x * w  # used five times, by ops on different branches
+        b = a.exp()
+        c = (a.tanh() * 3).sigmoid()  # a chain inside a branch
+        d = (b + c) * a
+        e = d.relu() + (d * d).tanh() + a
+        return (e * b).sum()
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((3, 4)), requires_grad=True, dtype=np.float64)
+    w = Tensor(rng.standard_normal(4), requires_grad=True, dtype=np.float64)
+    assert tn.gradcheck(f, [x, w], atol=1e-8, rtol=1e-6)

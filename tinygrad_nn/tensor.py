@@ -185,9 +185,11 @@ def _sweep(
     A tensor is always created after its inputs, so taking tensors newest first (a heap
     keyed by creation order) is a topological order: when a tensor comes off the queue,
     every op that used it has already sent its gradient. Only tensors that a gradient
-    reached enter the queue. Gradients of intermediate tensors are summed in a dict and
-    dropped once used; leaves (and tensors that called ``retain_grad``) get ``.grad``
-    accumulated with += when the sweep ends, so a sweep that raises changes no ``.grad``.
+    reached enter the queue; while the graph is a chain (the queue is empty and an op reaches
+    one new tensor) that tensor is next for sure, and skips the heap. Gradients of
+    intermediate tensors are summed in a dict and dropped once used; leaves (and tensors
+    that called ``retain_grad``) get ``.grad`` accumulated with += when the sweep ends, so a
+    sweep that raises changes no ``.grad``.
     """
     seed = _seed_gradient(root, grad)
     if root._op is None:  # backward on a leaf: its gradient is the seed itself
@@ -195,10 +197,14 @@ def _sweep(
         return
     grads: dict[Tensor, Array] = {root: seed}
     finished: dict[Tensor, Array] = {}
-    queue = [(-root._op.seq, root)]
+    queue: list[tuple[int, Tensor]] = []
+    chain: Tensor | None = root  # the next tensor, when it is known without the heap
     anomaly = _state.anomaly
-    while queue:
-        t = heappop(queue)[1]
+    while chain is not None or queue:
+        if chain is not None:
+            t, chain = chain, None
+        else:
+            t = heappop(queue)[1]
         dZ = grads.pop(t)
         op: Op = t._op  # type: ignore[assignment]
         if op.released:
@@ -234,7 +240,13 @@ def _sweep(
                     previous = grads.get(parent)
                     if previous is None:
                         grads[parent] = g
-                        heappush(queue, (-parent._op.seq, parent))
+                        if chain is None and not queue:
+                            chain = parent
+                        else:
+                            if chain is not None:
+                                heappush(queue, (-chain._op.seq, chain))  # type: ignore[union-attr]
+                                chain = None
+                            heappush(queue, (-parent._op.seq, parent))
                     else:
                         grads[parent] = previous + g
             if sent is not None:
