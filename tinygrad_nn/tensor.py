@@ -233,22 +233,20 @@ def _sweep(
                         f"detect_anomaly: backward of {_describe(op)} produced NaN/Inf in the "
                         f"gradient of input {_position(op, parent)} (shape {parent.shape})"
                     )
-                if parent._op is None:
+                if parent._op is None:  # a leaf: its .grad is updated when the sweep ends
                     previous = finished.get(parent)
                     finished[parent] = g if previous is None else previous + g
-                else:
-                    previous = grads.get(parent)
-                    if previous is None:
-                        grads[parent] = g
-                        if chain is None and not queue:
-                            chain = parent
-                        else:
-                            if chain is not None:
-                                heappush(queue, (-chain._op.seq, chain))  # type: ignore[union-attr]
-                                chain = None
-                            heappush(queue, (-parent._op.seq, parent))
+                elif (previous := grads.get(parent)) is not None:
+                    grads[parent] = previous + g
+                else:  # the first gradient to reach this tensor: it waits for its turn
+                    grads[parent] = g
+                    if chain is None and not queue:
+                        chain = parent
                     else:
-                        grads[parent] = previous + g
+                        if chain is not None:
+                            heappush(queue, (-chain._op.seq, chain))  # type: ignore[union-attr]
+                            chain = None
+                        heappush(queue, (-parent._op.seq, parent))
             if sent is not None:
                 sent.append(g)
         if not retain_graph:  # drop what backward saved; the structure stays, for drawing
