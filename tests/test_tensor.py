@@ -150,6 +150,86 @@ def test_saved_arrays_are_released_and_second_backward_raises() -> None:
         y.backward()
 
 
+def test_the_graph_does_not_keep_dropped_intermediates_alive() -> None:
+    """Edges point at ops: an intermediate array nobody saved dies with its tensor."""
+    import weakref
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)))
+    W = Tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    b = Tensor(rng.standard_normal(5), requires_grad=True)
+    xw = x @ W.T  # (4, 5); add saves nothing, so only the program holds it
+    z = xw + b
+    y = z.tanh()  # tanh saves its output, not its input
+    loss = (y * y).sum()
+    dead = [weakref.ref(xw.data), weakref.ref(z.data)]
+    kept = weakref.ref(y.data)
+    del xw, z, y
+    assert [r() for r in dead] == [None, None]
+    assert kept() is not None  # saved by tanh (and mul) for backward
+    loss.backward()
+    a = np.tanh(x.data @ W.data.T + b.data)
+    dZ = 2 * a * (1 - a * a)
+    np.testing.assert_allclose(W.grad, dZ.T @ x.data, rtol=1e-6)
+    np.testing.assert_allclose(b.grad, dZ.sum(axis=0), rtol=1e-6)
+
+
+def test_dropped_intermediates_are_rebuilt_with_their_names_and_values() -> None:
+    x = Tensor([0.5, -1.0, 2.0], requires_grad=True, name="x")
+    h = x * 2
+    z = h.exp()
+    z.name = "z"
+    loss = z.sum()
+    values = h.data.copy(), z.data.copy()
+    del h, z
+    z_again = loss._op.parents[0]  # type: ignore[union-attr]
+    h_again = z_again._op.parents[0]
+    assert z_again.name == "z" and h_again.name is None and z_again.op == "exp"
+    np.testing.assert_array_equal(h_again.data, values[0])
+    np.testing.assert_array_equal(z_again.data, values[1])
+    assert loss._op.parents[0] is z_again  # type: ignore[union-attr]  # rebuilt only once
+    loss.backward()  # the rebuild changed nothing backward needs
+    np.testing.assert_allclose(x.grad, 2 * np.exp(2 * x.data), rtol=1e-6)
+
+
+def test_the_graph_gives_back_the_programs_own_tensors_while_they_live() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    loss = (h * h).sum()
+    assert loss._op.parents[0]._op.parents == (h, h)  # type: ignore[union-attr]
+    assert backward_steps(loss)[1].tensor is loss._op.parents[0]  # type: ignore[union-attr]
+
+
+def test_rebuilding_a_long_dropped_chain_needs_no_recursion() -> None:
+    x = Tensor(np.ones(3), requires_grad=True)
+    h = x
+    for _ in range(20_000):
+        h = h * 1.0001 + 0.5
+    expected = h.data.copy()
+    loss = h.sum()
+    del h
+    np.testing.assert_array_equal(loss._op.parents[0].data, expected)  # type: ignore[union-attr]
+
+
+def test_a_subclass_of_tensor_is_a_leaf_like_any_other() -> None:
+    class Parameter(Tensor):
+        __slots__ = ()
+
+    w = Parameter([1.0, -2.0], requires_grad=True)
+    (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad, [2.0, -4.0])
+
+
+def test_retain_grad_on_a_dropped_tensor_is_harmless() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    loss = (h * h).sum()
+    del h
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 8 * x.data)
+
+
 def test_retain_graph_allows_a_second_backward() -> None:
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
@@ -312,6 +392,14 @@ def test_detect_anomaly_names_the_backward_op() -> None:
     with tn.detect_anomaly(), pytest.raises(FloatingPointError, match=r"backward of 'sqrt'"):
         with np.errstate(divide="ignore"):
             y.backward()
+
+
+def test_detect_anomaly_names_the_input_position() -> None:
+    a = Tensor([1.0, np.inf])  # built outside the check: the forward's inf is allowed
+    b = Tensor([1.0, 2.0], requires_grad=True)
+    y = (a * b).sum()
+    with tn.detect_anomaly(), pytest.raises(FloatingPointError, match=r"'mul'.*input 1 \(shape"):
+        y.backward()
 
 
 def test_weight_gradient_has_the_weights_memory_layout() -> None:

@@ -59,21 +59,54 @@ def _broadcast_error(op: str, a: Array, b: Array) -> ValueError:
 
 
 class Op:
-    """A node of the graph: the operation that produced a tensor, with what backward needs."""
+    """A node of the graph: the operation that produced a tensor, with what backward needs.
 
-    __slots__ = ("parents", "needs_grad", "kwargs", "saved", "released", "scope", "seq")
+    The graph is made of ops, not tensors (like PyTorch's ``grad_fn``): ``inputs`` holds,
+    for each input, the op that produced it, or the tensor itself for a leaf. So an
+    intermediate tensor's array is freed as soon as the program drops the tensor, unless
+    backward saved it; the op keeps only the output's shape and dtype. ``parents`` gives
+    the input tensors back: the program's own while it holds them (``kept`` is a weak
+    reference), else rebuilt from their inputs (for drawing and checking, never on the
+    training path).
+    """
+
+    __slots__ = (
+        "inputs", "needs_grad", "kwargs", "saved", "released", "scope", "seq",
+        "shape", "dtype", "retain", "kept", "label",
+    )  # fmt: skip
     name: ClassVar[str] = "op"
     # One input, and a gradient that always has that input's shape and dtype: the engine
     # then skips its unbroadcast and cast checks (a tested promise, see test_ops.py).
     elementwise: ClassVar[bool] = False
 
-    parents: tuple[Any, ...]
+    inputs: tuple[Any, ...]  # per input: its Op, or the leaf Tensor itself
     needs_grad: tuple[bool, ...]
     kwargs: dict[str, Any]
     saved: Any
     released: bool
     scope: tuple[Any, ...] | None
     seq: int  # creation order: a topological order of the graph
+    shape: tuple[int, ...]  # of the output
+    dtype: np.dtype  # of the output
+    retain: bool  # the output tensor called retain_grad()
+    # Returns the output tensor: a weak reference (None once the program dropped the
+    # tensor), or a strong one after a rebuild
+    kept: Callable[[], Any]
+    label: str | None  # the output tensor's name; set only when the program names it
+
+    @property
+    def parents(self) -> tuple[Any, ...]:
+        """The input tensors (a dropped intermediate is recomputed from its own inputs)."""
+        return tuple(v if not isinstance(v, Op) else v.output() for v in self.inputs)
+
+    def output(self) -> Any:
+        """The tensor this op produced: the program's own while it holds it, else rebuilt."""
+        t = self.kept()
+        if t is None:
+            from tinygrad_nn.tensor import rebuild
+
+            t = rebuild(self)
+        return t
 
     def forward(self, *args: Any, **kwargs: Any) -> Array:
         raise NotImplementedError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from heapq import heappop, heappush
 from typing import Any, NamedTuple
@@ -90,7 +91,7 @@ def _nonfinite(x: Array) -> bool:
 
 
 def _describe(op: Op) -> str:
-    shapes = ", ".join(str(p.shape) for p in op.parents)
+    shapes = ", ".join(str(v.shape) for v in op.inputs)
     return f"'{op.name}' (inputs of shape {shapes})"
 
 
@@ -100,14 +101,15 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
     t.data = data
     t.grad = None
     t._requires_grad = requires_grad
-    t.name = None
+    t._name = None
     t._op = op
-    t._retain = False
     return t
 
 
 _op_counter = itertools.count()
 _ndarray = np.ndarray
+_weak = weakref.ref
+_NO_KWARGS: dict[str, Any] = {}
 
 
 def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
@@ -130,20 +132,30 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     if type(out) is not _ndarray:  # a NumPy scalar, from a reduction or a 0-d input
         out = np.asarray(out)
     if _state.anomaly and _nonfinite(out):
-        op.parents = inputs
+        op.inputs = inputs
         raise FloatingPointError(f"detect_anomaly: forward of {_describe(op)} produced NaN/Inf")
     t = Tensor.__new__(Tensor)  # as _new(), written out
     t.data = out
     t.grad = None
-    t.name = None
-    t._retain = False
+    t._name = None
     if True in needs and _state.grad_enabled:
-        op.parents = inputs
+        # Edges point at the op that made each input (a leaf is its own vertex), so the
+        # graph does not keep intermediate tensors, and their arrays, alive.
+        if len(inputs) == 1:
+            op.inputs = (a._op or a,)
+        elif len(inputs) == 2:
+            op.inputs = (a._op or a, b._op or b)
+        else:
+            op.inputs = tuple([x._op or x for x in inputs])
         op.needs_grad = needs
-        op.kwargs = kwargs
+        op.kwargs = kwargs or _NO_KWARGS  # one shared empty dict: 64 bytes less per op
         op.released = False
         op.scope = _state.scope
         op.seq = next(_op_counter)
+        op.shape = out.shape
+        op.dtype = out.dtype
+        op.retain = False
+        op.kept = _weak(t)
         t._requires_grad = True
         t._op = op
     else:
@@ -182,83 +194,123 @@ def _sweep(
 ) -> None:
     """The reverse topological sweep from ``root``, accumulating into ``.grad``.
 
-    A tensor is always created after its inputs, so taking tensors newest first (a heap
-    keyed by creation order) is a topological order: when a tensor comes off the queue,
-    every op that used it has already sent its gradient. Only tensors that a gradient
-    reached enter the queue; while the graph is a chain (the queue is empty and an op reaches
-    one new tensor) that tensor is next for sure, and skips the heap. Gradients of
-    intermediate tensors are summed in a dict and dropped once used; leaves (and tensors
-    that called ``retain_grad``) get ``.grad`` accumulated with += when the sweep ends, so a
+    The graph's vertices are ops (one per intermediate tensor) and leaf tensors. An op is
+    always created after its inputs, so taking ops newest first (a heap keyed by creation
+    order) is a topological order: when an op comes off the queue, every op that used its
+    output has already sent its gradient. Only ops that a gradient reached enter the
+    queue; while the graph is a chain (the queue is empty and an op reaches one new op)
+    that op is next for sure, and skips the heap. Gradients of intermediate tensors are
+    summed in a dict keyed by their op and dropped once used; leaves (and tensors that
+    called ``retain_grad``) get ``.grad`` accumulated with += when the sweep ends, so a
     sweep that raises changes no ``.grad``.
     """
     seed = _seed_gradient(root, grad)
     if root._op is None:  # backward on a leaf: its gradient is the seed itself
         _accumulate_grads({root: seed})
         return
-    grads: dict[Tensor, Array] = {root: seed}
+    # Vertices are ops (intermediates) and leaf tensors; gradients of intermediates are
+    # keyed by the op that made them.
+    grads: dict[Op, Array] = {root._op: seed}
     finished: dict[Tensor, Array] = {}
-    queue: list[tuple[int, Tensor]] = []
-    chain: Tensor | None = root  # the next tensor, when it is known without the heap
+    queue: list[tuple[int, Op]] = []
+    chain: Op | None = root._op  # the next op, when it is known without the heap
     anomaly = _state.anomaly
     while chain is not None or queue:
         if chain is not None:
-            t, chain = chain, None
+            op, chain = chain, None
         else:
-            t = heappop(queue)[1]
-        dZ = grads.pop(t)
-        op: Op = t._op  # type: ignore[assignment]
+            op = heappop(queue)[1]
+        dZ = grads.pop(op)
         if op.released:
             raise RuntimeError(
-                f"backward: the graph through '{op.name}' (output shape {t.shape}) was already "
-                "released by an earlier backward(); pass retain_graph=True to the first call "
-                "to backpropagate through it twice"
+                f"backward: the graph through '{op.name}' (output shape {op.shape}) was "
+                "already released by an earlier backward(); pass retain_graph=True to the "
+                "first call to backpropagate through it twice"
             )
-        if t._retain:
-            finished[t] = dZ
+        if op.retain and (kept := op.kept()) is not None:
+            finished[kept] = dZ
         sent: list[Array | None] | None = [] if on_step is not None else None
         # zip(strict=True) would cost a keyword-argument call per op; the op table's gradient
         # checks catch a backward that returns too few gradients.
-        for parent, g in zip(op.parents, op.backward(dZ)):  # noqa: B905
-            if g is None or not parent._requires_grad:
+        for v, need, g in zip(op.inputs, op.needs_grad, op.backward(dZ)):  # noqa: B905
+            if g is None or not need:
                 g = None
             else:
-                data = parent.data
                 if not op.elementwise:  # else g has the input's shape and dtype already
-                    if g.shape != data.shape:
-                        g = unbroadcast(g, data.shape)
-                    if g.dtype != data.dtype:
-                        g = g.astype(data.dtype)
+                    if g.shape != v.shape:
+                        g = unbroadcast(g, v.shape)
+                    if g.dtype != v.dtype:
+                        g = g.astype(v.dtype)
                 if anomaly and _nonfinite(g):
                     raise FloatingPointError(
                         f"detect_anomaly: backward of {_describe(op)} produced NaN/Inf in the "
-                        f"gradient of input {_position(op, parent)} (shape {parent.shape})"
+                        f"gradient of input {_position(op, v)} (shape {v.shape})"
                     )
-                if parent._op is None:  # a leaf: its .grad is updated when the sweep ends
-                    previous = finished.get(parent)
-                    finished[parent] = g if previous is None else previous + g
-                elif (previous := grads.get(parent)) is not None:
-                    grads[parent] = previous + g
-                else:  # the first gradient to reach this tensor: it waits for its turn
-                    grads[parent] = g
+                if not isinstance(v, Op):  # a leaf: its .grad is updated when the sweep ends
+                    previous = finished.get(v)
+                    finished[v] = g if previous is None else previous + g
+                elif (previous := grads.get(v)) is not None:
+                    grads[v] = previous + g
+                else:  # the first gradient to reach this op's output: it waits for its turn
+                    grads[v] = g
                     if chain is None and not queue:
-                        chain = parent
+                        chain = v
                     else:
                         if chain is not None:
-                            heappush(queue, (-chain._op.seq, chain))  # type: ignore[union-attr]
+                            heappush(queue, (-chain.seq, chain))
                             chain = None
-                        heappush(queue, (-parent._op.seq, parent))
+                        heappush(queue, (-v.seq, v))
             if sent is not None:
                 sent.append(g)
         if not retain_graph:  # drop what backward saved; the structure stays, for drawing
             op.saved = None
             op.released = True
         if on_step is not None:
-            on_step(BackwardStep(t, op, dZ, tuple(sent)))  # type: ignore[arg-type]
+            on_step(BackwardStep(op.output(), op, dZ, tuple(sent)))  # type: ignore[arg-type]
     _accumulate_grads(finished)
 
 
-def _position(op: Op, parent: Tensor) -> int:
-    return next(i for i, p in enumerate(op.parents) if p is parent)
+def _position(op: Op, vertex: Any) -> int:
+    return next(i for i, v in enumerate(op.inputs) if v is vertex)  # identity, not ==
+
+
+def rebuild(op: Op) -> Tensor:
+    """Recompute the output of ``op`` (and of every dropped tensor it depends on).
+
+    Drawing and checking a graph need the values of intermediate tensors that the program
+    may have dropped; they are recomputed from the leaves in creation order (no
+    recursion), with fresh op objects so nothing saved for backward changes. A rebuilt
+    tensor stays with its op from then on. The values come from the leaves as they are
+    now: after an optimiser step they differ from those the forward pass saw.
+    """
+    todo: set[Op] = set()
+    stack = [op]
+    while stack:
+        node = stack.pop()
+        if node not in todo and node.kept() is None:
+            todo.add(node)
+            stack.extend(v for v in node.inputs if isinstance(v, Op))
+    for node in sorted(todo, key=lambda o: o.seq):
+        fresh = type(node)()
+        fresh.needs_grad = node.needs_grad
+        arrays = [v.kept().data if isinstance(v, Op) else v.data for v in node.inputs]
+        data = np.asarray(fresh.forward(*arrays, **node.kwargs))
+        t = _new(data, True, node)
+        t._name = getattr(node, "label", None)  # a name the program gave the tensor
+        node.kept = _Kept(t)
+    return op.kept()  # type: ignore[misc]
+
+
+class _Kept:
+    """A strong reference with a weak reference's call syntax, for rebuilt tensors."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+
+    def __call__(self) -> Tensor:
+        return self.tensor
 
 
 def _seed_gradient(root: Tensor, grad: Any) -> Array:
@@ -317,13 +369,12 @@ def _as_array(data: Any, dtype: Any) -> Array:
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
-    __slots__ = ("data", "grad", "_requires_grad", "name", "_op", "_retain", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_name", "_op", "__weakref__")
     __array_ufunc__ = None  # so that ndarray (op) Tensor defers to Tensor's reflected ops
     __hash__ = object.__hash__  # identity; == is elementwise like NumPy and PyTorch
 
     data: Array
     grad: Array | None
-    name: str | None
     _op: Op | None
 
     def __init__(
@@ -337,11 +388,21 @@ class Tensor:
         self.grad = None
         self._requires_grad = False
         self._op = None
-        self._retain = False
         self.name = name
         self.requires_grad = requires_grad
 
     # ---------------------------------------------------------------------- attributes
+
+    @property
+    def name(self) -> str | None:
+        """A label for drawings (a dropped intermediate keeps it, through its op)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+        if self._op is not None:
+            self._op.label = value
 
     @property
     def requires_grad(self) -> bool:
@@ -390,7 +451,8 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this intermediate tensor after ``backward``."""
-        self._retain = True
+        if self._op is not None:  # leaves keep .grad anyway
+            self._op.retain = True
 
     # --------------------------------------------------------------------- conversions
 

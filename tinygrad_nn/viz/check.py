@@ -123,7 +123,7 @@ def _fresh(op: Op) -> Op:
     new = type(op)()
     new.kwargs = op.kwargs
     new.needs_grad = op.needs_grad
-    new.parents = op.parents
+    new.inputs = op.inputs
     new.saved = None
     new.released = False
     new.scope = None
