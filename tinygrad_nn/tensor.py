@@ -236,17 +236,19 @@ def _sweep(
             if g is None or not need:
                 g = None
             else:
+                is_op = isinstance(v, Op)
                 if not op.elementwise:  # else g has the input's shape and dtype already
-                    if g.shape != v.shape:
-                        g = unbroadcast(g, v.shape)
-                    if g.dtype != v.dtype:
-                        g = g.astype(v.dtype)
+                    meta = v if is_op else v.data  # both have .shape and .dtype
+                    if g.shape != meta.shape:
+                        g = unbroadcast(g, meta.shape)
+                    if g.dtype != meta.dtype:
+                        g = g.astype(meta.dtype)
                 if anomaly and _nonfinite(g):
                     raise FloatingPointError(
                         f"detect_anomaly: backward of {_describe(op)} produced NaN/Inf in the "
                         f"gradient of input {_position(op, v)} (shape {v.shape})"
                     )
-                if not isinstance(v, Op):  # a leaf: its .grad is updated when the sweep ends
+                if not is_op:  # a leaf: its .grad is updated when the sweep ends
                     previous = finished.get(v)
                     finished[v] = g if previous is None else previous + g
                 elif (previous := grads.get(v)) is not None:
