@@ -124,6 +124,34 @@ def test_first_nonfinite_value_is_highlighted_once() -> None:
     assert " log " in label_of(src, "first non-finite value")
 
 
+def test_dropped_intermediates_are_drawn_as_if_they_were_held() -> None:
+    def loss(keep: list[Tensor]) -> Tensor:
+        x = Tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True, name="x")
+        w = Tensor([1.5, -0.5], requires_grad=True, name="w")
+        h = x * w
+        h.name = "h"
+        keep += [x, w, h, h.tanh()]
+        return (keep[-1] - 1.0).exp().sum()
+
+    held: list[Tensor] = []
+    with_all = draw(loss(held), show_data=True).source
+    dropped: list[Tensor] = []
+    root = loss(dropped)
+    dropped[2:] = []  # the program lets go of h and tanh(h)
+    assert draw(root, show_data=True).source == with_all
+    assert "0.6351" in label_of(with_all, "tanh")  # tanh(0.5 * 1.5), shown with its values
+    assert "mul" in label_of(with_all, " h ")  # the name given to a dropped tensor stays
+
+
+def test_a_dropped_nonfinite_value_is_still_highlighted() -> None:
+    x = Tensor([1.0, -1.0, 2.0], requires_grad=True, name="x")
+    with np.errstate(all="ignore"):
+        z = ((x.log()) * 2.0).exp().sum()  # log's output is never held by the program
+    src = draw(z).source
+    assert src.count("first non-finite value") == 1
+    assert " log " in label_of(src, "first non-finite value")
+
+
 def test_first_nonfinite_gradient_is_highlighted() -> None:
     x = Tensor([0.0, 4.0], requires_grad=True, name="x")
     y = x.sqrt()  # finite value, infinite gradient at 0

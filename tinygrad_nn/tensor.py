@@ -296,7 +296,8 @@ def rebuild(op: Op) -> Tensor:
         fresh = type(node)()
         fresh.needs_grad = node.needs_grad
         arrays = [v.kept().data if isinstance(v, Op) else v.data for v in node.inputs]
-        data = np.asarray(fresh.forward(*arrays, **node.kwargs))
+        with np.errstate(all="ignore"):  # the forward pass already warned, if it was asked to
+            data = np.asarray(fresh.forward(*arrays, **node.kwargs))
         t = _new(data, True, node)
         t._name = getattr(node, "label", None)  # a name the program gave the tensor
         node.kept = _Kept(t)
