@@ -102,7 +102,7 @@ class Op:
     def output(self) -> Any:
         """The tensor this op produced: the program's own while it holds it, else rebuilt."""
         t = self.kept()
-        if t is None:
+        if t is None:  # the one place ops.py needs tensor.py: a rebuilt output is a Tensor
             from tinygrad_nn.tensor import rebuild
 
             t = rebuild(self)
