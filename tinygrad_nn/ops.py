@@ -108,6 +108,17 @@ class Op:
             t = rebuild(self)
         return t
 
+    def fresh(self) -> Op:
+        """An op of the same kind, inputs and parameters, to run again without touching this one."""
+        new = type(self)()
+        new.inputs = self.inputs
+        new.needs_grad = self.needs_grad
+        new.kwargs = self.kwargs
+        new.saved = None
+        new.released = False
+        new.scope = None
+        return new
+
     def forward(self, *args: Any, **kwargs: Any) -> Array:
         raise NotImplementedError
 

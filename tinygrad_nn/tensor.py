@@ -293,11 +293,9 @@ def rebuild(op: Op) -> Tensor:
             todo.add(node)
             stack.extend(v for v in node.inputs if isinstance(v, Op))
     for node in sorted(todo, key=lambda o: o.seq):
-        fresh = type(node)()
-        fresh.needs_grad = node.needs_grad
         arrays = [v.kept().data if isinstance(v, Op) else v.data for v in node.inputs]
         with np.errstate(all="ignore"):  # the forward pass already warned, if it was asked to
-            data = np.asarray(fresh.forward(*arrays, **node.kwargs))
+            data = np.asarray(node.fresh().forward(*arrays, **node.kwargs))
         t = _new(data, True, node)
         t._name = getattr(node, "label", None)  # a name the program gave the tensor
         node.kept = _Kept(t)

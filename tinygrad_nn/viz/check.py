@@ -119,19 +119,8 @@ def _colour(err: float, tol: float) -> str:
     return "#ffc7ce"
 
 
-def _fresh(op: Op) -> Op:
-    new = type(op)()
-    new.kwargs = op.kwargs
-    new.needs_grad = op.needs_grad
-    new.inputs = op.inputs
-    new.saved = None
-    new.released = False
-    new.scope = None
-    return new
-
-
 def _forward(op: Op, arrays: list[np.ndarray]) -> np.ndarray:
-    return np.asarray(_fresh(op).forward(*arrays, **op.kwargs))
+    return np.asarray(op.fresh().forward(*arrays, **op.kwargs))
 
 
 def check_op(
@@ -146,7 +135,7 @@ def check_op(
 
     rng = rng or np.random.default_rng(0)
     arrays = [p.data.astype(np.float64) if p.data.dtype.kind == "f" else p.data for p in op.parents]
-    probe = _fresh(op)
+    probe = op.fresh()
     out = np.asarray(probe.forward(*arrays, **op.kwargs))
     dZ = rng.standard_normal(out.shape)
     grads = probe.backward(dZ)
