@@ -120,7 +120,7 @@ def patch_fused_linear() -> Callable[[], None]:
     MLP runner's forward to it (the user-visible graph shows one ``linear`` per layer)."""
     from benchmarks.workloads import TinygradMLP, _activate
     from tinygrad_nn import ops
-    from tinygrad_nn.tensor import apply
+    from tinygrad_nn.autograd import apply
 
     class Linear(ops.Op):
         """Z = A @ W.T + b.   dA = dZ @ W,   dW = dZ.T @ A,   db = sum of dZ over rows."""
@@ -228,7 +228,7 @@ def ab_test(workload: str, names: list[str], rounds: int, min_block_s: float) ->
 
 def breakdown(workload: str, steps: int) -> dict[str, float]:
     """Median microseconds per phase of the raw-Tensor tinygrad_nn step."""
-    from tinygrad_nn import tensor as T
+    from tinygrad_nn import autograd as T
 
     wl = WORKLOADS[workload]
     runner: Any = wl.runners["tinygrad_nn"](wl.make(False, np.float32))

@@ -13,7 +13,7 @@ import numpy as np
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, nn, ops
-from tinygrad_nn.tensor import apply
+from tinygrad_nn.autograd import apply
 from tinygrad_nn.viz import (
     backward_frames,
     check_graph,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinygrad_nn import Tensor, gradcheck, ops
-from tinygrad_nn.tensor import apply
+from tinygrad_nn.autograd import apply
 
 
 class WrongSquare(ops.Op):

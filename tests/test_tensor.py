@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_nn as tn
 from tinygrad_nn import Tensor
-from tinygrad_nn.tensor import backward_steps
+from tinygrad_nn.autograd import backward_steps
 
 # ------------------------------------------------------------------------- construction
 

@@ -7,7 +7,7 @@ from viz_helpers import MLP, column_mlp
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, ops
-from tinygrad_nn.tensor import apply
+from tinygrad_nn.autograd import apply
 from tinygrad_nn.viz import check_graph, check_op
 
 

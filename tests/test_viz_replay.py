@@ -12,7 +12,7 @@ from viz_helpers import column_mlp
 
 import tinygrad_nn.viz.rendering as render_module
 from tinygrad_nn import Tensor
-from tinygrad_nn.tensor import backward_steps
+from tinygrad_nn.autograd import backward_steps
 from tinygrad_nn.viz import (
     backward_frames,
     draw_frame,

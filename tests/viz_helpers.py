@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn import Tensor
-from tinygrad_nn.tensor import enter_scope, exit_scope
+from tinygrad_nn.autograd import enter_scope, exit_scope
 
 
 class Module:

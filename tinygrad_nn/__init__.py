@@ -1,8 +1,7 @@
 """tinygrad_nn: a small, fast, honest autodiff framework on NumPy."""
 
 from tinygrad_nn import functional
-from tinygrad_nn.gradcheck import gradcheck
-from tinygrad_nn.tensor import (
+from tinygrad_nn.autograd import (
     Tensor,
     detect_anomaly,
     enable_grad,
@@ -11,6 +10,7 @@ from tinygrad_nn.tensor import (
     no_grad,
     set_default_dtype,
 )
+from tinygrad_nn.gradcheck import gradcheck
 
 __version__ = "0.1.0"
 

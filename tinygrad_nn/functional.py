@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn import ops
+from tinygrad_nn.autograd import Tensor, apply
 from tinygrad_nn.ops import normalize_axes
-from tinygrad_nn.tensor import Tensor, apply
 
 _REDUCTIONS = ("mean", "sum", "none")
 

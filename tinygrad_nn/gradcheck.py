@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn.tensor import Tensor, no_grad
+from tinygrad_nn.autograd import Tensor, no_grad
 
 
 def gradcheck(

@@ -103,7 +103,7 @@ class Op:
         """The tensor this op produced: the program's own while it holds it, else rebuilt."""
         t = self.kept()
         if t is None:  # the one place ops.py needs tensor.py: a rebuilt output is a Tensor
-            from tinygrad_nn.tensor import rebuild
+            from tinygrad_nn.autograd import rebuild
 
             t = rebuild(self)
         return t

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from tinygrad_nn.tensor import Tensor
+    from tinygrad_nn.autograd import Tensor
 
 
 class Optimizer:

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nn.autograd import Tensor, no_grad
 from tinygrad_nn.data.loader import DataLoader, accuracy
 from tinygrad_nn.nn.module import Module
 from tinygrad_nn.nn.serialization import save
 from tinygrad_nn.optim import LRScheduler, Optimizer
-from tinygrad_nn.tensor import Tensor, no_grad
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 MetricFn = Callable[[Tensor, Tensor], float]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from tinygrad_nn.tensor import Tensor
+    from tinygrad_nn.autograd import Tensor
 
 
 def as_rng(seed: np.random.Generator | int | None) -> np.random.Generator:
@@ -76,7 +76,7 @@ class DataLoader:
             idx = order[sl] if order is not None else sl
             batch = tuple(a[idx] for a in self.arrays)
             if self.as_tensor:
-                from tinygrad_nn.tensor import Tensor
+                from tinygrad_nn.autograd import Tensor
 
                 yield tuple(Tensor(b) for b in batch)
             else:

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
+from tinygrad_nn.autograd import Tensor
 from tinygrad_nn.data.loader import as_rng
-from tinygrad_nn.tensor import Tensor
 
 Seed = np.random.Generator | int | None
 

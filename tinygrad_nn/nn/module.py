@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn import tensor as _tensor
-from tinygrad_nn.tensor import Tensor
+from tinygrad_nn import autograd
+from tinygrad_nn.autograd import Tensor
 
 
 def _is_parameter(value: Any) -> bool:
@@ -36,11 +36,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        token = _tensor.enter_scope(self)
+        token = autograd.enter_scope(self)
         try:
             return self.forward(*args, **kwargs)
         finally:
-            _tensor.exit_scope(token)
+            autograd.exit_scope(token)
 
     # ---- discovery -------------------------------------------------------------------------
 

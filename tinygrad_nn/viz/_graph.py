@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from tinygrad_nn.tensor import Tensor
+    from tinygrad_nn.autograd import Tensor
 
 # Ops whose backward returns a gradient shaped like the output, which the engine then sums
 # back to a broadcast operand's shape (the bias in Z = W @ A + b).

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from tinygrad_nn.viz._graph import fmt_shape
 
 if TYPE_CHECKING:
-    from tinygrad_nn.tensor import Tensor
+    from tinygrad_nn.autograd import Tensor
 
 ACTIVATIONS = frozenset(
     {"sigmoid", "relu", "tanh", "softmax", "log_softmax", "leaky_relu", "identity"}

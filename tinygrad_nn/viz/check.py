@@ -17,8 +17,8 @@ from tinygrad_nn.viz._graph import fmt_shape, topo_order
 from tinygrad_nn.viz.drawing import Decorations, Drawing, build
 
 if TYPE_CHECKING:
+    from tinygrad_nn.autograd import Tensor
     from tinygrad_nn.ops import Op
-    from tinygrad_nn.tensor import Tensor
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tinygrad_nn.tensor import Tensor
+    from tinygrad_nn.autograd import Tensor
 
 EXAMPLES_PACKAGE = "tinygrad_nn.examples"
 

@@ -29,8 +29,8 @@ from tinygrad_nn.viz._math import MathLabel, math_labels
 from tinygrad_nn.viz.rendering import Drawing
 
 if TYPE_CHECKING:
+    from tinygrad_nn.autograd import Tensor
     from tinygrad_nn.ops import Op
-    from tinygrad_nn.tensor import Tensor
 
 LARGE = 5000  # above this many nodes without max_nodes, draw() warns
 FONT = "Helvetica"  # one name: graphviz-pure has metrics for it, system dot maps it

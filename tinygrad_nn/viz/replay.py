@@ -1,6 +1,6 @@
 """Backward replay: one picture per step of the reverse topological sweep.
 
-Built on the engine's own `tinygrad_nn.tensor.backward_steps` (the same sweep as
+Built on the engine's own `tinygrad_nn.autograd.backward_steps` (the same sweep as
 `loss.backward()`), so what is shown is what ran: the node processed, the gradient sent to
 each input, and the gradients accumulated so far (a reused tensor collects one contribution
 per use, and the picture counts them).
@@ -24,8 +24,8 @@ from tinygrad_nn.viz.drawing import Decorations, Drawing, build
 from tinygrad_nn.viz.rendering import pipe
 
 if TYPE_CHECKING:
+    from tinygrad_nn.autograd import Tensor
     from tinygrad_nn.ops import Op
-    from tinygrad_nn.tensor import Tensor
 
 PROCESSED = {"fillcolor": "#ffb347", "penwidth": "3", "color": "#c25e00"}
 FLOW = {"color": "#e67e00", "fontcolor": "#c25e00", "penwidth": "2.5"}
@@ -75,7 +75,7 @@ def backward_frames(
 
     This is a real backward: leaves' `.grad` accumulate exactly as with `loss.backward()`.
     """
-    from tinygrad_nn.tensor import backward_steps
+    from tinygrad_nn.autograd import backward_steps
 
     steps = backward_steps(loss, grad=grad, retain_graph=retain_graph)
     seed = (

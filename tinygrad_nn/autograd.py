@@ -1,4 +1,7 @@
-"""Tensor: data, grad, the op that made it; operator overloads; the backward sweep."""
+"""Tensor and the engine: data, grad, the op that made it; operator overloads; the backward sweep.
+
+(Named autograd.py so that ``tinygrad_nn.tensor`` can be the constructor function, as in PyTorch.)
+"""
 
 from __future__ import annotations
 
