@@ -11,6 +11,7 @@ from tinygrad_nn.autograd import (
     set_default_dtype,
 )
 from tinygrad_nn.gradcheck import gradcheck
+from tinygrad_nn.random import manual_seed
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,7 @@ __all__ = [
     "get_default_dtype",
     "gradcheck",
     "is_grad_enabled",
+    "manual_seed",
     "no_grad",
     "set_default_dtype",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 
 from tinygrad_nn import ops
 from tinygrad_nn.ops import Array, Op, normalize_axes, unbroadcast
+from tinygrad_nn.random import as_rng
 
 
 class _State:
@@ -522,7 +523,7 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
     ) -> Tensor:
-        data = np.random.default_rng(rng).standard_normal(_shape(shape))
+        data = as_rng(rng).standard_normal(_shape(shape))
         return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
 
     @staticmethod
@@ -534,7 +535,7 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
     ) -> Tensor:
-        data = np.random.default_rng(rng).uniform(low, high, _shape(shape))
+        data = as_rng(rng).uniform(low, high, _shape(shape))
         return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
 
     @staticmethod

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn.data.loader import as_rng
+from tinygrad_nn.random import as_rng
 
 Seed = np.random.Generator | int | None
 

@@ -7,15 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_nn.random import as_rng
+
 if TYPE_CHECKING:
     from tinygrad_nn.autograd import Tensor
-
-
-def as_rng(seed: np.random.Generator | int | None) -> np.random.Generator:
-    """A NumPy Generator from a seed, an existing Generator (returned as is) or None."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
 
 
 def _as_array(x: Any) -> np.ndarray:

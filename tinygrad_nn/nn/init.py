@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from tinygrad_nn.autograd import Tensor
-from tinygrad_nn.data.loader import as_rng
+from tinygrad_nn.random import as_rng
 
 Seed = np.random.Generator | int | None
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn.autograd import Tensor
-from tinygrad_nn.data.loader import as_rng
 from tinygrad_nn.nn import init
 from tinygrad_nn.nn.module import Module
+from tinygrad_nn.random import as_rng
 
 Seed = np.random.Generator | int | None
 
