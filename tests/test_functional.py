@@ -83,6 +83,85 @@ def test_binary_cross_entropy_stays_finite_at_0_and_1() -> None:
     assert np.isfinite(loss.item()) and np.isfinite(p.grad).all()
 
 
+EDGE_P = [0.0, 1.0, 0.5, 1e-30, 1 - 1e-8, 0.25]
+EDGE_Y = [1.0, 0.0, 1.0, 1.0, 0.0, 0.3]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropy_matches_torch_at_0_and_1(dtype: type, reduction: str) -> None:
+    # In float32 1 - 1e-12 == 1, so clipping p does nothing there: torch floors each log
+    # term at -100 instead, and so must we, in every dtype.
+    torch = pytest.importorskip("torch")
+    p = Tensor(np.array(EDGE_P, dtype), requires_grad=True)
+    loss = F.binary_cross_entropy(p, np.array(EDGE_Y), reduction=reduction)
+    tp = torch.tensor(EDGE_P, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True)
+    tloss = torch.nn.functional.binary_cross_entropy(
+        tp, torch.tensor(EDGE_Y, dtype=tp.dtype), reduction=reduction
+    )
+    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-6)
+    seed = np.linspace(0.5, 1.5, loss.size).reshape(loss.shape)
+    loss.backward(seed)
+    tloss.backward(torch.tensor(seed, dtype=tp.dtype))
+    assert np.isfinite(loss.data).all() and np.isfinite(p.grad).all()
+    np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-6)
+
+
+def test_binary_cross_entropy_is_finite_in_float16() -> None:
+    p = Tensor(np.array([0.0, 1.0, 0.5], np.float16), requires_grad=True)
+    loss = F.binary_cross_entropy(p, np.array([1.0, 0.0, 1.0]), reduction="sum")
+    loss.backward()
+    assert loss.dtype == np.float16 and np.isfinite(loss.item())
+    assert loss.item() == pytest.approx(200 + np.log(2), rel=1e-2)
+    assert np.isfinite(p.grad).all() and p.grad[0] < 0 < p.grad[1]
+
+
+@pytest.mark.parametrize(
+    ("prob", "target", "message"),
+    [
+        ([1.5, 0.5], [1.0, 0.0], r"prob must hold probabilities in \[0, 1\], but element \(0,\)"),
+        ([0.5, -0.1], [1.0, 0.0], r"prob .* element \(1,\) of shape \(2,\) is -0.1"),
+        ([0.5, float("nan")], [1.0, 0.0], r"prob .* is nan"),
+        ([0.5, float("inf")], [1.0, 0.0], r"prob .* is inf"),
+        ([2.0, 3.0], [1.0, 0.0], ".*binary_cross_entropy_with_logits"),  # logits passed by mistake
+        ([0.5, 0.5], [2.0, 0.0], r"target must hold probabilities in \[0, 1\].* is 2"),
+        ([0.5, 0.5], [1.0, -1.0], r"target .* is -1\b"),
+        ([0.5, 0.5], [1.0, float("nan")], r"target .* is nan"),
+    ],
+)
+def test_binary_cross_entropy_refuses_values_outside_0_1(
+    prob: list[float], target: list[float], message: str
+) -> None:
+    p = Tensor(np.array(prob, np.float32), requires_grad=True)
+    with pytest.raises(ValueError, match=f"binary_cross_entropy: {message}"):
+        F.binary_cross_entropy(p, np.array(target))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"eps": float("nan")}, ValueError, r"eps must be in \(0, 1\), got nan"),
+        ({"eps": -1.0}, ValueError, "eps must be in"),
+        ({"eps": 0.0}, ValueError, "eps must be in"),
+        ({"eps": np.ones(2)}, TypeError, "per-element weights"),
+        ({"reduction": "avg"}, ValueError, "reduction must be one of"),
+    ],
+)
+def test_binary_cross_entropy_refuses_bad_options(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    p = Tensor(np.array([0.5, 0.5], np.float32), requires_grad=True)
+    with pytest.raises(error, match=message):
+        F.binary_cross_entropy(p, np.array([1.0, 0.0]), **kwargs)  # type: ignore[arg-type]
+
+
+def test_binary_cross_entropy_refuses_integer_prob_and_mismatched_shapes() -> None:
+    with pytest.raises(TypeError, match="prob must be a floating tensor, got dtype int64"):
+        F.binary_cross_entropy(Tensor(np.array([0, 1])), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"prob has shape \(2, 1\) but target has shape"):
+        F.binary_cross_entropy(Tensor(np.full((2, 1), 0.5)), np.ones(2))
+
+
 def test_mse_and_reductions() -> None:
     pred = _logits(3, 2)
     target = np.zeros((3, 2))

@@ -144,11 +144,44 @@ def _check_class_target(fn: str, logits: Tensor, y: Tensor, axis: int, allow_pro
 def binary_cross_entropy(
     prob: Tensor, target: Any, eps: float = 1e-12, reduction: str = "mean"
 ) -> Tensor:
-    """-mean(y log p + (1 - y) log(1 - p)), with p clipped to [eps, 1 - eps]."""
-    _check_reduction("binary_cross_entropy", reduction)
+    """-mean(y log p + (1 - y) log(1 - p)), each log floored at -100 as in PyTorch.
+
+    ``prob`` and ``target`` must lie in [0, 1] (a ValueError otherwise, NaN included; for
+    raw scores use ``binary_cross_entropy_with_logits``). ``eps`` floors p (1 - p) in the
+    gradient's denominator, so p exactly 0 or 1 gives a large but finite gradient.
+    """
+    fn = "binary_cross_entropy"
+    _check_reduction(fn, reduction)
+    if isinstance(eps, (Tensor, np.ndarray)) or not isinstance(eps, (int, float, np.floating)):
+        raise TypeError(
+            f"{fn}: eps must be a number, got {type(eps).__name__}; per-element weights "
+            "(torch's weight=) are not supported: multiply the reduction='none' loss by them"
+        )
+    if not 0 < eps < 1:  # also refuses NaN
+        raise ValueError(f"{fn}: eps must be in (0, 1), got {eps}")
+    if prob.dtype.kind != "f":
+        raise TypeError(f"{fn}: prob must be a floating tensor, got dtype {prob.dtype}")
     y = _target(target, prob)
-    _same_shape("binary_cross_entropy", prob, y, "prob")
+    _same_shape(fn, prob, y, "prob")
+    _check_unit_interval(
+        fn,
+        "prob",
+        prob.data,
+        "; for raw scores (logits) use binary_cross_entropy_with_logits, or apply .sigmoid() first",
+    )
+    _check_unit_interval(fn, "target", y.data, "")
     return apply(ops.BinaryCrossEntropy, prob, y, eps=float(eps), reduction=reduction)
+
+
+def _check_unit_interval(fn: str, what: str, values: np.ndarray, hint: str) -> None:
+    """Raise unless every value is in [0, 1] (NaN is not)."""
+    inside = (values >= 0) & (values <= 1)
+    if not inside.all():
+        index = tuple(int(i) for i in np.argwhere(~inside)[0])
+        raise ValueError(
+            f"{fn}: {what} must hold probabilities in [0, 1], but element {index} of shape "
+            f"{values.shape} is {values[index].item():.6g}{hint}"
+        )
 
 
 def binary_cross_entropy_with_logits(

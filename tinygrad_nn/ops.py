@@ -768,21 +768,28 @@ class NLLLoss(Op):
 
 
 class BinaryCrossEntropy(Op):
-    """J = -mean(Y log P + (1 - Y) log(1 - P)).   dP = (P - Y) / (P (1 - P)) / n."""
+    """J = -mean(Y max(log P, -100) + (1 - Y) max(log(1 - P), -100)).
+
+    dP = (P - Y) / max(P (1 - P), eps) / n.   Each log term is floored at -100 (as in
+    PyTorch), so P exactly 0 or 1 gives a finite loss and gradient in every dtype.
+    """
 
     __slots__ = ()
     name = "binary_cross_entropy"
 
     def forward(self, p: Array, y: Array, *, eps: float, reduction: str) -> Array:
-        p_safe = np.clip(p, eps, 1 - eps)  # log(0) would be -inf
-        self.saved = (p_safe, y)
-        per_element = -(y * np.log(p_safe) + (1 - y) * np.log1p(-p_safe))
+        self.saved = (p, y)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, floored just below
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        per_element = -(y * log_p + (1 - y) * log_q)
         return _reduce_loss(per_element, reduction)
 
     def backward(self, dJ: Array) -> Grads:
         p, y = self.saved
         scale = _loss_scale(dJ, self.kwargs["reduction"], p.size)
-        return scale * (p - y) / (p * (1 - p)), None
+        floor = max(self.kwargs["eps"], float(np.finfo(p.dtype).tiny))  # > 0 in float16 too
+        return scale * (p - y) / np.maximum(p * (1 - p), np.asarray(floor, p.dtype)), None
 
 
 class BCEWithLogits(Op):
