@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from heapq import heappop, heappush
@@ -20,74 +21,108 @@ from tinygrad_nn.random import as_rng
 
 
 class _State:
-    """Process-wide engine switches (one instance, read on every op)."""
+    """One thread's engine switches (read once per op, through ``_local.state``)."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "default_dtype")
+    __slots__ = ("grad_enabled", "anomaly", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.scope: tuple[Any, ...] | None = None
-        self.default_dtype = np.dtype(np.float32)
 
 
-_state = _State()
+class _PerThread(threading.local):
+    """Each thread's own ``_State``, as PyTorch keeps grad mode per thread.
+
+    Grad mode, anomaly mode and the module scope are per thread: a ``no_grad()`` block or a
+    module call in one thread never changes what another thread records, and every thread
+    starts with grad enabled, anomaly detection off and no scope. The default dtype is
+    process-wide (``torch.set_default_dtype`` is too).
+    """
+
+    def __init__(self) -> None:  # runs once in each thread, on its first read
+        self.state = _State()
+
+
+_local = _PerThread()
+_default_dtype = np.dtype(np.float32)  # process-wide, as in PyTorch
+
+
+def _state() -> _State:
+    """This thread's switches."""
+    return _local.state
 
 
 def set_default_dtype(dtype: Any) -> None:
-    """Dtype given to Python numbers and lists (float32 unless changed; float64 for checks)."""
+    """Dtype given to Python numbers and lists (float32 unless changed; float64 for checks).
+
+    Process-wide, as in PyTorch: every thread sees the change.
+    """
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
-    _state.default_dtype = dt
+    global _default_dtype
+    _default_dtype = dt
 
 
 def get_default_dtype() -> np.dtype:
-    return _state.default_dtype
+    return _default_dtype
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Inside this block ops record nothing: results have no graph and need no grad."""
-    previous, _state.grad_enabled = _state.grad_enabled, False
+    """Inside this block ops record nothing: results have no graph and need no grad.
+
+    Only in this thread: other threads go on recording.
+    """
+    state = _local.state
+    previous, state.grad_enabled = state.grad_enabled, False
     try:
         yield
     finally:
-        _state.grad_enabled = previous
+        state.grad_enabled = previous
 
 
 @contextlib.contextmanager
 def enable_grad() -> Iterator[None]:
-    previous, _state.grad_enabled = _state.grad_enabled, True
+    """Record ops again, e.g. inside a ``no_grad()`` block (this thread only)."""
+    state = _local.state
+    previous, state.grad_enabled = state.grad_enabled, True
     try:
         yield
     finally:
-        _state.grad_enabled = previous
+        state.grad_enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    return _state.grad_enabled
+    return _local.state.grad_enabled
 
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise on the first op whose output (forward) or input gradient (backward) has NaN/Inf."""
-    previous, _state.anomaly = _state.anomaly, True
+    """Raise on the first op whose output (forward) or input gradient (backward) has NaN/Inf.
+
+    Only in this thread. NumPy's own floating-point warnings for the engine's ops are
+    silenced inside the block, so the engine's error (which names the op) comes alone.
+    """
+    state = _local.state
+    previous, state.anomaly = state.anomaly, True
     try:
         yield
     finally:
-        _state.anomaly = previous
+        state.anomaly = previous
 
 
 def enter_scope(obj: Any) -> tuple[Any, ...] | None:
-    """Push ``obj`` (an nn.Module) so that ops created until ``exit_scope`` record it."""
-    token = _state.scope
-    _state.scope = (obj,) if token is None else token + (obj,)
+    """Push ``obj`` (an nn.Module): ops this thread creates until ``exit_scope`` record it."""
+    state = _local.state
+    token = state.scope
+    state.scope = (obj,) if token is None else token + (obj,)
     return token
 
 
 def exit_scope(token: tuple[Any, ...] | None) -> None:
-    _state.scope = token
+    _local.state.scope = token
 
 
 def _nonfinite(x: Array) -> bool:
@@ -118,6 +153,9 @@ _NO_KWARGS: dict[str, Any] = {}
 
 def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     """Run ``op_class`` forward on the inputs' data and record a node if any input needs grad."""
+    state = _local.state  # this thread's switches, read once
+    if state.anomaly:
+        return _apply_checked(state, op_class, inputs, kwargs)
     op = op_class()
     # This is the engine's hottest code: unary and binary ops get their arguments spelled
     # out, and ``**kwargs`` is passed on only when there are some, because building
@@ -135,14 +173,11 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         needs = tuple([t._requires_grad for t in inputs])
     if type(out) is not _ndarray:  # a NumPy scalar, from a reduction or a 0-d input
         out = np.asarray(out)
-    if _state.anomaly and _nonfinite(out):
-        op.inputs = inputs
-        raise FloatingPointError(f"detect_anomaly: forward of {_describe(op)} produced NaN/Inf")
     t = Tensor.__new__(Tensor)  # as _new(), written out
     t.data = out
     t._grad = None
     t._name = None
-    if True in needs and _state.grad_enabled:
+    if True in needs and state.grad_enabled:
         # Edges point at the op that made each input (a leaf is its own vertex), so the
         # graph does not keep intermediate tensors, and their arrays, alive.
         if len(inputs) == 1:
@@ -154,7 +189,7 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         op.needs_grad = needs
         op.kwargs = kwargs or _NO_KWARGS  # one shared empty dict: 64 bytes less per op
         op.released = False
-        op.scope = _state.scope
+        op.scope = state.scope
         op.seq = next(_op_counter)
         op.shape = out.shape
         op.dtype = out.dtype
@@ -165,6 +200,25 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     else:
         t._requires_grad = False
         t._op = None
+    return t
+
+
+def _apply_checked(
+    state: _State, op_class: type[Op], inputs: tuple[Tensor, ...], kwargs: dict[str, Any]
+) -> Tensor:
+    """``apply`` under ``detect_anomaly``: NumPy's warnings off, a clear error on NaN/Inf."""
+    state.anomaly = False  # run the ordinary path once, then check its output
+    try:
+        with np.errstate(all="ignore"):
+            t = apply(op_class, *inputs, **kwargs)
+    finally:
+        state.anomaly = True
+    if _nonfinite(t.data):
+        shapes = ", ".join(str(x.shape) for x in inputs)
+        raise FloatingPointError(
+            f"detect_anomaly: forward of '{op_class.name}' (inputs of shape {shapes}) "
+            "produced NaN/Inf"
+        )
     return t
 
 
@@ -196,6 +250,19 @@ def _sweep(
     retain_graph: bool,
     on_step: Callable[[BackwardStep], None] | None = None,
 ) -> None:
+    if _local.state.anomaly:  # the anomaly error names the op; NumPy's warnings would not
+        with np.errstate(all="ignore"):
+            _sweep_graph(root, grad, retain_graph, on_step)
+    else:
+        _sweep_graph(root, grad, retain_graph, on_step)
+
+
+def _sweep_graph(
+    root: Tensor,
+    grad: Any,
+    retain_graph: bool,
+    on_step: Callable[[BackwardStep], None] | None,
+) -> None:
     """The reverse topological sweep from ``root``, accumulating into ``.grad``.
 
     The graph's vertices are ops (one per intermediate tensor) and leaf tensors. An op is
@@ -218,7 +285,7 @@ def _sweep(
     finished: dict[Tensor, Array] = {}
     queue: list[tuple[int, Op]] = []
     chain: Op | None = root._op  # the next op, when it is known without the heap
-    anomaly = _state.anomaly
+    anomaly = _local.state.anomaly
     while chain is not None or queue:
         if chain is not None:
             op, chain = chain, None
@@ -370,7 +437,7 @@ def _as_array(data: Any, dtype: Any) -> Array:
         return _as_array(data.data, dtype)
     arr = np.asarray(data, dtype=dtype)
     if dtype is None and arr.dtype.kind in "biuf" and not isinstance(data, np.generic):
-        arr = arr.astype(_state.default_dtype)  # Python numbers and lists: the default dtype
+        arr = arr.astype(_default_dtype)  # Python numbers and lists: the default dtype
     elif dtype is None and arr.dtype.kind not in "biufc":
         raise TypeError(f"Tensor: cannot make a numeric tensor from {type(data).__name__}")
     return arr
@@ -576,11 +643,11 @@ class Tensor:
 
     @staticmethod
     def zeros(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-        return Tensor(np.zeros(_shape(shape), dtype or _state.default_dtype), requires_grad)
+        return Tensor(np.zeros(_shape(shape), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def ones(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-        return Tensor(np.ones(_shape(shape), dtype or _state.default_dtype), requires_grad)
+        return Tensor(np.ones(_shape(shape), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def randn(
@@ -590,7 +657,7 @@ class Tensor:
         dtype: Any = None,
     ) -> Tensor:
         data = as_rng(rng).standard_normal(_shape(shape))
-        return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
+        return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def uniform(
@@ -602,7 +669,7 @@ class Tensor:
         dtype: Any = None,
     ) -> Tensor:
         data = as_rng(rng).uniform(low, high, _shape(shape))
-        return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
+        return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -915,7 +982,7 @@ def _lift(like: Tensor, x: Any) -> Tensor:
     if kind == "f" or (kind in "iu" and isinstance(x, (int, np.integer))):
         dtype = like.data.dtype
     else:
-        dtype = _state.default_dtype
+        dtype = _default_dtype
     try:
         return _new(np.asarray(x, dtype=dtype), False, None)
     except (TypeError, ValueError):
