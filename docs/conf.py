@@ -1,13 +1,14 @@
 """Sphinx configuration of the tinygrad_nn site.
 
 Build (warnings are errors, every notebook and executable page runs):
-    sphinx-build -W --keep-going -b html docs docs/_build/html
+    sphinx-build -E -W --keep-going -b html docs docs/_build/html
 """
 
 from __future__ import annotations
 
 import inspect
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -90,6 +91,9 @@ nitpick_ignore_regex = [
     (r"py:class", r"(int|float|str|bool|bytes|object|tuple|list|dict|type|None|slice)"),
     (r"py:class", r"tqdm.*"),
     (r"py:class", r"torch\..*"),
+    # private base classes and helper types (shown in signatures, not part of the API)
+    (r"py:class", r"tinygrad_nn\..*\._\w+"),
+    (r"py:class", r"tinygrad_nn\.nn\.module\.IncompatibleKeys"),
 ]
 
 _log = logging.getLogger("tinygrad_nn.docs")
@@ -104,7 +108,20 @@ def _warn_missing_docstring(
     if what in ("attribute", "property", "data") and not inspect.isroutine(obj):
         return  # instance attributes are described in their class's docstring
     if not any(line.strip() for line in lines):
+        method = _function_form_of(name, obj)
+        if method:
+            lines[:] = [f"Function form of :meth:`tinygrad_nn.Tensor.{method}`, as in PyTorch."]
+            return
         _log.warning("public API without a docstring: %s (%s)", name, what)
+
+
+def _function_form_of(name: str, obj: Any) -> str | None:
+    """``tinygrad_nn.exp(t)`` is ``t.exp()``: the name of that documented Tensor method."""
+    module, _, short = name.rpartition(".")
+    if module != "tinygrad_nn" or not inspect.isfunction(obj):
+        return None
+    method = getattr(tinygrad_nn.Tensor, short, None)
+    return short if method is not None and getattr(method, "__doc__", None) else None
 
 
 def _literal_formulas(
@@ -117,6 +134,20 @@ def _literal_formulas(
     if inspect.isclass(obj) and obj.__name__ != "Op" and "`" not in lines[0]:
         end = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
         lines[:end] = ["``" + " ".join(line.strip() for line in lines[:end]) + "``"]
+
+
+_LITERAL = re.compile(r"(``.*?``)")
+
+
+def _plain_bars(app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """``|x|`` in a docstring is an absolute value, not a reStructuredText substitution."""
+    for i, line in enumerate(lines):
+        if "|" in line:
+            parts = _LITERAL.split(line)
+            lines[i] = "".join(
+                part if part.startswith("``") else re.sub(r"(?<!\\)\|", r"\\|", part)
+                for part in parts
+            )
 
 
 def _skip_foreign(app: Any, what: str, name: str, obj: Any, skip: bool, options: Any) -> Any:
@@ -168,6 +199,7 @@ _ALIASES: dict[str, str] = {}
 
 def setup(app: Any) -> None:
     app.connect("autodoc-process-docstring", _literal_formulas)
+    app.connect("autodoc-process-docstring", _plain_bars)
     app.connect("autodoc-process-docstring", _warn_missing_docstring)
     app.connect("autodoc-skip-member", _skip_foreign)
     app.connect("missing-reference", _resolve_alias)

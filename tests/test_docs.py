@@ -6,7 +6,7 @@
   as a kernel runs them; a cell tagged ``raises-exception`` must raise.
 - docs/troubleshooting.md: each error message it quotes is what its example raises today.
 
-The docs build (``sphinx-build -W --keep-going -b html docs docs/_build/html``) runs the same
+The docs build (``sphinx-build -E -W --keep-going -b html docs docs/_build/html``) runs the same
 pages and notebooks again, in a Jupyter kernel, and is its own CI step.
 """
 
@@ -197,5 +197,7 @@ def test_troubleshooting_quotes_what_the_code_raises(tmp_path: Path, monkeypatch
 
 
 def test_message_matching() -> None:
-    assert message_matches("matmul: cannot multiply … by (3, 4)", "matmul: cannot multiply (2, 2) by (3, 4)")
-    assert not message_matches("matmul: cannot … by (3, 4)", "matmul: cannot multiply (2, 2) by (4, 4)")
+    raised = "matmul: cannot multiply (2, 2) by (3, 4)"
+    assert message_matches("matmul: cannot multiply … by (3, 4)", raised)
+    assert not message_matches("matmul: cannot … by (4, 4)", raised)
+    assert not message_matches("by (3, 4) … matmul", raised)  # fragments in order
