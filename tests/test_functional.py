@@ -195,7 +195,7 @@ def test_loss_shape_errors_refuse_silent_broadcasting() -> None:
     pred = Tensor(np.ones((5, 1)))
     with pytest.raises(
         ValueError,
-        match=r"mse_loss: pred has shape \(5, 1\) but target has "
+        match=r"mse_loss: input has shape \(5, 1\) but target has "
         r"shape \(5,\)",
     ):
         F.mse_loss(pred, np.ones(5))
@@ -213,7 +213,7 @@ def test_cross_entropy_target_errors() -> None:
         F.cross_entropy(z, np.ones((4, 3)))
     with pytest.raises(ValueError, match="reduction must be one of"):
         F.cross_entropy(z, np.array([0, 1, 2]), reduction="avg")
-    with pytest.raises(TypeError, match="nll_loss: target must be integers"):
+    with pytest.raises(TypeError, match="nll_loss: target must be integer class indices"):
         F.nll_loss(z, np.ones(3))
 
 
@@ -248,3 +248,135 @@ def test_label_smoothing_targets_and_gradient(axis: int) -> None:
     assert same.item() == pytest.approx(loss.item(), rel=1e-12)
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         F.cross_entropy(z, labels, axis=axis, label_smoothing=1.5)
+
+
+# --------------------------------------------------------- PyTorch's signatures and additions
+
+
+def test_cross_entropy_class_dim_is_1_as_in_pytorch_and_axis_0_keeps_the_column_layout() -> None:
+    z = _logits(3, 4, 5)  # (N, C, L): classes along dim 1
+    labels = np.random.default_rng(4).integers(0, 4, (3, 5))
+    default = F.cross_entropy(z, labels)
+    assert default.item() == pytest.approx(F.cross_entropy(z, labels, dim=1).item(), rel=1e-15)
+    assert default.item() == pytest.approx(F.cross_entropy(z, labels, axis=1).item(), rel=1e-15)
+    cols = _logits(4, 6)  # the tutorials' (classes, m)
+    y = np.array([0, 3, 1, 1, 2, 0])
+    by_dim = F.cross_entropy(cols, y, dim=0).item()
+    assert by_dim == pytest.approx(F.cross_entropy(cols, y, axis=0).item(), rel=1e-15)
+    assert by_dim == pytest.approx(F.cross_entropy(cols.T, y).item(), rel=1e-15)
+    with pytest.raises(TypeError, match="got dim=0 and axis=1"):
+        F.cross_entropy(cols, y, dim=0, axis=1)
+
+
+def test_cross_entropy_on_the_column_layout_says_to_pass_dim_0() -> None:
+    Z = Tensor(np.zeros((4, 6)))  # (classes, m) with labels for the 6 columns
+    with pytest.raises(ValueError, match=r"class dim is probably 0 .*pass dim=0"):
+        F.cross_entropy(Z, np.array([0, 3, 1, 1, 2, 0]))
+    with pytest.raises(ValueError, match=r"class dim is probably 0"):
+        F.nll_loss(Z, np.array([0, 3, 1, 1, 2, 0]))
+    with pytest.raises(ValueError) as info:  # an explicit dim gets no such guess
+        F.cross_entropy(Z, np.array([0, 3, 1, 1, 2, 0]), dim=1)
+    assert "probably" not in str(info.value)
+
+
+def test_cross_entropy_ignore_index_and_weight_by_hand() -> None:
+    z = _logits(4, 3)
+    labels = np.array([2, -100, 0, 2])
+    w = np.array([1.0, 2.0, 0.5])
+    logp = np.log(_softmax(z.data, 1))
+    picked = -logp[[0, 2, 3], [2, 0, 2]] * w[[2, 0, 2]]
+    loss = F.cross_entropy(z, labels, weight=w)
+    assert loss.item() == pytest.approx(picked.sum() / w[[2, 0, 2]].sum(), rel=1e-12)
+    none = F.cross_entropy(z, labels, weight=w, reduction="none")
+    np.testing.assert_allclose(none.data, [picked[0], 0.0, picked[1], picked[2]], rtol=1e-12)
+    loss.backward()
+    assert np.all(np.asarray(z.grad)[1] == 0)  # the ignored sample gets no gradient
+    with pytest.raises(ValueError, match=r"weight has shape \(2,\), expected one weight per class"):
+        F.cross_entropy(z, labels, weight=np.ones(2))
+    with pytest.raises(ValueError, match="target contains class -3.*or ignore_index=-100"):
+        F.cross_entropy(z, np.array([0, -3, 1, 1]))
+
+
+def test_legacy_size_average_and_reduce_mean_what_pytorch_says() -> None:
+    z, labels = _logits(4, 3), np.array([0, 1, 2, 1])
+    total = F.cross_entropy(z, labels, reduction="sum").item()
+    assert F.cross_entropy(z, labels, size_average=False).item() == pytest.approx(total)
+    assert F.cross_entropy(z, labels, reduce=False).shape == (4,)
+    assert F.mse_loss(z, np.zeros((4, 3)), reduce=True, size_average=True).shape == ()
+
+
+def test_one_hot_is_int64_as_in_pytorch() -> None:
+    out = F.one_hot(Tensor(np.array([[0, 2], [1, 2]])))
+    assert out.dtype == np.int64 and out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out.data[1, 0], [0, 1, 0])
+    assert F.one_hot(np.array([1]), num_classes=4).tolist() == [[0, 1, 0, 0]]
+    with pytest.raises(ValueError, match="label 5 is out of range for num_classes=3"):
+        F.one_hot(np.array([0, 5]), num_classes=3)
+    with pytest.raises(TypeError, match="one_hot: expected integer class indices"):
+        F.one_hot(np.array([0.0, 1.0]))
+
+
+def test_one_hot_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    labels = np.array([[3, 0, 1], [2, 2, 0]])
+    for k in (-1, 6):
+        ours = F.one_hot(labels, k)
+        theirs = torch.nn.functional.one_hot(torch.from_numpy(labels), k)
+        assert str(theirs.dtype) == f"torch.{ours.dtype}"
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_dropout_is_inverted_seeded_and_differentiable() -> None:
+    import tinygrad_nn
+
+    x = Tensor(np.ones((200, 50)), requires_grad=True, dtype=np.float64)
+    tinygrad_nn.manual_seed(3)
+    a = F.dropout(x, p=0.3)
+    tinygrad_nn.manual_seed(3)
+    b = F.dropout(x, 0.3)
+    np.testing.assert_array_equal(a.data, b.data)  # the default generator drives the mask
+    kept = a.data != 0
+    assert set(np.unique(a.data)) == {0.0, 1 / 0.7}
+    assert abs(kept.mean() - 0.7) < 0.02
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad, a.data)  # d/dx of x * mask / (1 - p)
+    assert F.dropout(x, 0.3, training=False) is x and F.dropout(x, 0.0) is x
+    assert not F.dropout(x, 1.0).data.any()
+    for bad in (-0.1, 1.5, "0.5"):
+        with pytest.raises(ValueError, match="dropout: p must be a probability in"):
+            F.dropout(x, bad)  # type: ignore[arg-type]
+
+
+def test_erf_matches_the_standard_library_everywhere() -> None:
+    import math
+
+    from tinygrad_nn.ops import erf
+
+    x = np.concatenate([np.linspace(-8, 8, 20001), [0.0, 1e-300, -2.0, 2.0, np.inf, -np.inf]])
+    expected = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(erf(x), expected, rtol=2e-15, atol=1e-300)
+    assert np.isnan(erf(np.array([np.nan])))[0]
+    assert erf(np.float32([0.3, 3.0])).dtype == np.float32
+
+
+def test_activations_keep_float32_and_refuse_inplace() -> None:
+    x = Tensor(np.linspace(-3, 3, 7, dtype=np.float32), requires_grad=True)
+    for out in (F.gelu(x), F.gelu(x, approximate="tanh"), F.silu(x), F.leaky_relu(x, 0.1)):
+        assert out.dtype == np.float32
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+        F.gelu(x, approximate="erf")
+    with pytest.raises(ValueError, match="inplace=True is not supported"):
+        F.relu(x, inplace=True)
+
+
+def test_softmax_without_dim_refuses_a_guess_on_3d() -> None:
+    z = _logits(2, 3, 4)
+    with pytest.raises(TypeError, match="softmax: pass dim= for a 3-D input"):
+        F.softmax(z)
+    np.testing.assert_array_equal(F.softmax(z, axis=2).data, F.softmax(z, dim=-1).data)
+    assert F.log_softmax(z, 1, dtype=np.float32).dtype == np.float32
+
+
+def test_linear_checks_its_shapes() -> None:
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 3\) and weight of shape"):
+        F.linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 5))))

@@ -48,8 +48,10 @@ def test_named_parameters_discovers_attributes_lists_and_dicts_in_order() -> Non
 def test_shared_parameter_is_listed_once() -> None:
     shared = nn.Linear(2, 2, rng=0)
     seq = nn.Sequential(shared, nn.ReLU(), shared)
-    assert len(seq.parameters()) == 2
-    assert [n for n, _ in seq.named_parameters()] == ["layers.0.weight", "layers.0.bias"]
+    assert len(list(seq.parameters())) == 2
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias"]
+    # state_dict names the shared layer under both positions, as PyTorch does
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
 
 
 def test_call_records_module_scope_on_ops() -> None:
@@ -116,16 +118,16 @@ def test_linear_default_init_is_pytorch_uniform_bound() -> None:
 
 def test_linear_without_bias() -> None:
     layer = nn.Linear(3, 2, bias=False, rng=0)
-    assert layer.bias is None and len(layer.parameters()) == 1
+    assert layer.bias is None and len(list(layer.parameters())) == 1
     x = np.ones((2, 3), np.float32)
     np.testing.assert_allclose(layer(Tensor(x)).data, x @ layer.weight.data.T, rtol=1e-6)
 
 
 def test_mlp_structure_and_activations() -> None:
     model = nn.MLP([4, 8, 6, 3], activation="tanh", output_activation="softmax", rng=0)
-    kinds = [type(m).__name__ for m in model.layers]
+    kinds = [type(m).__name__ for m in model]
     assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear", "Softmax"]
-    assert [n for n, _ in model.named_parameters()][:2] == ["layers.0.weight", "layers.0.bias"]
+    assert [n for n, _ in model.named_parameters()][:2] == ["0.weight", "0.bias"]
     out = model(Tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)))
     np.testing.assert_allclose(out.data.sum(axis=1), 1.0, rtol=1e-5)
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
@@ -137,7 +139,7 @@ def test_mlp_structure_and_activations() -> None:
 def test_mlp_forward_equals_manual_chain() -> None:
     model = nn.MLP([3, 5, 2], activation="sigmoid", rng=0, dtype=np.float64)
     x = np.random.default_rng(2).standard_normal((4, 3))
-    l1, l2 = model.layers[0], model.layers[2]
+    l1, l2 = model[0], model[2]
     assert isinstance(l1, nn.Linear) and isinstance(l2, nn.Linear)
     h = 1 / (1 + np.exp(-(x @ l1.weight.data.T + l1.bias.data)))  # type: ignore[union-attr]
     expected = h @ l2.weight.data.T + l2.bias.data  # type: ignore[union-attr]
@@ -170,9 +172,9 @@ def test_state_dict_round_trip_copies() -> None:
     a = nn.MLP([3, 4, 2], rng=0)
     b = nn.MLP([3, 4, 2], rng=1)
     sd = a.state_dict()
-    assert list(sd) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
-    sd["layers.0.bias"][0] = 123.0  # a copy: the model is unchanged
-    assert a.layers[0].bias.data[0] != 123.0  # type: ignore[union-attr]
+    assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    sd["0.bias"][0] = 123.0  # a copy: the model is unchanged
+    assert a[0].bias.data[0] != 123.0  # type: ignore[union-attr]
     b.load_state_dict(a.state_dict())
     x = Tensor(np.ones((2, 3), np.float32))
     np.testing.assert_array_equal(a(x).data, b(x).data)
@@ -182,22 +184,22 @@ def test_load_state_dict_errors_name_the_entry() -> None:
     model = nn.MLP([3, 4, 2], rng=0)
     sd = model.state_dict()
     missing = dict(sd)
-    del missing["layers.2.bias"]
-    with pytest.raises(RuntimeError, match=r"missing entries 'layers\.2\.bias' \(2,\)"):
+    del missing["2.bias"]
+    with pytest.raises(RuntimeError, match=r"missing entries '2\.bias' \(2,\)"):
         model.load_state_dict(missing)
-    extra = dict(sd, **{"layers.9.weight": np.zeros(1)})
-    with pytest.raises(RuntimeError, match=r"unexpected entries \['layers\.9\.weight'\]"):
+    extra = dict(sd, **{"9.weight": np.zeros(1)})
+    with pytest.raises(RuntimeError, match=r"unexpected entries \['9\.weight'\]"):
         model.load_state_dict(extra)
-    wrong = dict(sd, **{"layers.0.weight": np.zeros((4, 4))})
-    with pytest.raises(RuntimeError, match=r"'layers\.0\.weight' has shape \(4, 4\).*\(4, 3\)"):
+    wrong = dict(sd, **{"0.weight": np.zeros((4, 4))})
+    with pytest.raises(RuntimeError, match=r"'0\.weight' has shape \(4, 4\).*\(4, 3\)"):
         model.load_state_dict(wrong)
-    assert model.load_state_dict(missing, strict=False) == (["layers.2.bias"], [])
+    assert model.load_state_dict(missing, strict=False) == (["2.bias"], [])
 
 
 def test_repr_lists_children() -> None:
     text = repr(nn.MLP([3, 4, 2], rng=0))
-    assert "(layers.0): Linear(in_features=3, out_features=4, bias=True)" in text
-    assert "(layers.1): ReLU()" in text
+    assert "(0): Linear(in_features=3, out_features=4, bias=True)" in text
+    assert "(1): ReLU()" in text
 
 
 # ---- init ----------------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def test_safetensors_file_opens_with_the_safetensors_library(tmp_path: Path) -> 
     nn.save(model, tmp_path / "m.safetensors")
     loaded = st.load_file(str(tmp_path / "m.safetensors"))
     assert set(loaded) == set(model.state_dict())
-    np.testing.assert_array_equal(loaded["layers.2.weight"], model.layers[2].weight.data)  # type: ignore[union-attr]
+    np.testing.assert_array_equal(loaded["2.weight"], model[2].weight.data)  # type: ignore[union-attr]
 
 
 def test_save_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,9 +283,9 @@ def test_save_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.M
 def test_load_validates_names_shapes_dtypes(tmp_path: Path) -> None:
     path = tmp_path / "m.npz"
     nn.save(nn.MLP([3, 4, 2], rng=0), path)
-    with pytest.raises(RuntimeError, match=r"missing entries \['layers\.4\.weight'"):
+    with pytest.raises(RuntimeError, match=r"missing entries \['4\.weight'"):
         nn.load(nn.MLP([3, 4, 4, 2], rng=0), path)
-    with pytest.raises(RuntimeError, match=r"'layers\.0\.weight' has shape \(4, 3\).*\(5, 3\)"):
+    with pytest.raises(RuntimeError, match=r"'0\.weight' has shape \(4, 3\).*\(5, 3\)"):
         nn.load(nn.MLP([3, 5, 2], rng=0), path)
     with pytest.raises(RuntimeError, match="dtype float32, the model expects float64"):
         nn.load(nn.MLP([3, 4, 2], rng=0, dtype=np.float64), path)

@@ -18,7 +18,7 @@ def _param(values: list[float], dtype: Any = np.float64) -> Tensor:
 def test_sgd_plain_step_by_hand() -> None:
     p = _param([1.0, -2.0])
     opt = optim.SGD([p], lr=0.1)
-    p.grad = np.array([0.5, -1.0])
+    p.grad = Tensor(np.array([0.5, -1.0]))
     opt.step()
     np.testing.assert_allclose(p.data, [1.0 - 0.05, -2.0 + 0.1])
 
@@ -26,10 +26,10 @@ def test_sgd_plain_step_by_hand() -> None:
 def test_sgd_momentum_weight_decay_by_hand() -> None:
     p = _param([1.0])
     opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01)
-    p.grad = np.array([2.0])
+    p.grad = Tensor(np.array([2.0]))
     opt.step()  # g = 2 + 0.01*1 = 2.01; buf = 2.01; p = 1 - 0.201
     np.testing.assert_allclose(p.data, [0.799])
-    p.grad = np.array([2.0])
+    p.grad = Tensor(np.array([2.0]))
     opt.step()  # g = 2 + 0.00799 = 2.00799; buf = 0.9*2.01 + 2.00799 = 3.81699; p -= 0.381699
     np.testing.assert_allclose(p.data, [0.799 - 0.381699])
 
@@ -37,10 +37,10 @@ def test_sgd_momentum_weight_decay_by_hand() -> None:
 def test_sgd_nesterov_by_hand() -> None:
     p = _param([0.0])
     opt = optim.SGD([p], lr=1.0, momentum=0.5, nesterov=True)
-    p.grad = np.array([1.0])
+    p.grad = Tensor(np.array([1.0]))
     opt.step()  # buf = 1; step = g + 0.5*buf = 1.5
     np.testing.assert_allclose(p.data, [-1.5])
-    p.grad = np.array([1.0])
+    p.grad = Tensor(np.array([1.0]))
     opt.step()  # buf = 0.5 + 1 = 1.5; step = 1 + 0.75 = 1.75
     np.testing.assert_allclose(p.data, [-3.25])
 
@@ -48,10 +48,10 @@ def test_sgd_nesterov_by_hand() -> None:
 def test_adam_first_steps_by_hand() -> None:
     p = _param([1.0])
     opt = optim.Adam([p], lr=0.1, betas=(0.9, 0.999), eps=1e-8)
-    p.grad = np.array([0.5])
+    p.grad = Tensor(np.array([0.5]))
     opt.step()  # bias-corrected m/sqrt(v) = g/|g| = 1 on the first step
     np.testing.assert_allclose(p.data, [1.0 - 0.1 * 0.5 / (0.5 + 1e-8)])
-    p.grad = np.array([-1.0])
+    p.grad = Tensor(np.array([-1.0]))
     opt.step()
     m = 0.9 * 0.05 + 0.1 * -1.0
     v = 0.999 * 0.00025 + 0.001 * 1.0
@@ -63,12 +63,12 @@ def test_adam_first_steps_by_hand() -> None:
 def test_adamw_decays_weights_directly() -> None:
     p = _param([2.0])
     opt = optim.AdamW([p], lr=0.1, weight_decay=0.5)
-    p.grad = np.array([0.0])  # zero gradient: only the decay moves p
+    p.grad = Tensor(np.array([0.0]))  # zero gradient: only the decay moves p
     opt.step()
     np.testing.assert_allclose(p.data, [2.0 * (1 - 0.1 * 0.5)])
     q = _param([2.0])
     adam = optim.Adam([q], lr=0.1, weight_decay=0.5)
-    q.grad = np.array([0.0])  # L2 in the gradient: g = 1, normalised step of lr
+    q.grad = Tensor(np.array([0.0]))  # L2 in the gradient: g = 1, normalised step of lr
     adam.step()
     np.testing.assert_allclose(q.data, [2.0 - 0.1 * 1.0 / (1.0 + 1e-8)])
 
@@ -77,7 +77,7 @@ def test_updates_in_place_and_keep_float32() -> None:
     p = _param([1.0, 2.0], np.float32)
     data = p.data
     for opt in (optim.SGD([p], lr=0.1, momentum=0.9), optim.Adam([p]), optim.AdamW([p])):
-        p.grad = np.array([0.1, 0.2], np.float32)
+        p.grad = Tensor(np.array([0.1, 0.2], np.float32))
         opt.step()
         assert p.data is data and p.data.dtype == np.float32
         for s in opt.state:
@@ -89,7 +89,7 @@ def test_updates_in_place_and_keep_float32() -> None:
 def test_params_without_grad_are_skipped_and_zero_grad_clears() -> None:
     a, b = _param([1.0]), _param([1.0])
     opt = optim.SGD([a, b], lr=1.0)
-    a.grad = np.array([1.0])
+    a.grad = Tensor(np.array([1.0]))
     opt.step()
     assert a.data[0] == 0.0 and b.data[0] == 1.0
     opt.zero_grad()
@@ -116,18 +116,18 @@ def test_state_dict_round_trip_continues_identically() -> None:
     a = _param([1.0, 2.0, 3.0])
     opt_a = optim.Adam([a], lr=0.01)
     for g in grads[:3]:
-        a.grad = g
+        a.grad = Tensor(g)
         opt_a.step()
     saved, saved_p = opt_a.state_dict(), a.data.copy()
     for g in grads[3:]:
-        a.grad = g
+        a.grad = Tensor(g)
         opt_a.step()
     b = Tensor(saved_p, requires_grad=True)
     opt_b = optim.Adam([b], lr=0.5)
     opt_b.load_state_dict(saved)
     assert opt_b.lr == 0.01
     for g in grads[3:]:
-        b.grad = g
+        b.grad = Tensor(g)
         opt_b.step()
     np.testing.assert_array_equal(a.data, b.data)
     with pytest.raises(ValueError, match="expected state for 2 parameters, got 1"):
@@ -177,7 +177,7 @@ def test_matches_torch_optim_over_steps(name: str, kwargs: dict[str, Any]) -> No
     topt = getattr(torch.optim, name)([theirs], **kwargs)
     for _ in range(10):
         g = rng.standard_normal((3, 4))
-        ours.grad = g.copy()
+        ours.grad = Tensor(g.copy())
         theirs.grad = torch.tensor(g.copy())
         opt.step()
         topt.step()

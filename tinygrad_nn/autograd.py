@@ -138,7 +138,7 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
     """Make a tensor without the constructor's checks (the engine's fast path)."""
     t = Tensor.__new__(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t._requires_grad = requires_grad
     t._name = None
     t._op = op
@@ -175,7 +175,7 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         out = np.asarray(out)
     t = Tensor.__new__(Tensor)  # as _new(), written out
     t.data = out
-    t.grad = None
+    t._grad = None
     t._name = None
     if True in needs and state.grad_enabled:
         # Edges point at the op that made each input (a leaf is its own vertex), so the
@@ -409,18 +409,23 @@ def _seed_gradient(root: Tensor, grad: Any) -> Array:
 
 
 def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
-    """``t.grad += g`` for each finished tensor, never letting two .grad share one buffer."""
+    """``t.grad += g`` for each finished tensor, never letting two .grad share one buffer.
+
+    A first gradient becomes ``t.grad``, a Tensor without a graph; later ones are added in
+    place to its ``.data``.
+    """
     taken: set[int] = set()
     for t, g in finished.items():
-        if t.grad is not None:
-            t.grad += g
+        old = t._grad
+        if old is not None:
+            old.data += g
             continue
         buffer = id(g if g.base is None else g.base)
         if buffer in taken or not g.flags.writeable:
             g = g.copy()
         else:
             taken.add(buffer)
-        t.grad = g
+        t._grad = _new(g, False, None)
 
 
 def _as_array(data: Any, dtype: Any) -> Array:
@@ -441,12 +446,11 @@ def _as_array(data: Any, dtype: Any) -> Array:
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
-    __slots__ = ("data", "grad", "_requires_grad", "_name", "_op", "__weakref__")
-    __array_ufunc__ = None  # so that ndarray (op) Tensor defers to Tensor's reflected ops
+    __slots__ = ("data", "_grad", "_requires_grad", "_name", "_op", "__weakref__")
     __hash__ = object.__hash__  # identity; == is elementwise like NumPy and PyTorch
 
     data: Array
-    grad: Array | None
+    _grad: Tensor | None
     _op: Op | None
 
     def __init__(
@@ -457,13 +461,38 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         self.data = _as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._requires_grad = False
         self._op = None
         self.name = name
         self.requires_grad = requires_grad
 
     # ---------------------------------------------------------------------- attributes
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient: a Tensor without a graph (``.data`` is the array), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"grad: expected a Tensor or None, got {type(value).__name__}; write "
+                    "t.grad = Tensor(array) (or t.grad = None to forget it)"
+                )
+            if value.data.shape != self.data.shape:
+                raise ValueError(
+                    f"grad: a gradient of shape {value.data.shape} does not fit a tensor of "
+                    f"shape {self.data.shape}; they must be equal"
+                )
+            if value.data.dtype != self.data.dtype:
+                raise TypeError(
+                    f"grad: a gradient of dtype {value.data.dtype} does not fit a tensor of "
+                    f"dtype {self.data.dtype}; convert it with .to({self.data.dtype})"
+                )
+        self._grad = value
 
     @property
     def name(self) -> str | None:
@@ -544,6 +573,43 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         dt = np.dtype(dtype)
         return self if dt == self.data.dtype else apply(ops.Cast, self, dtype=dt)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs that meet a Tensor.
+
+        Into an ndarray (``p.data -= lr * p.grad``, ``np.add(a, t, out=a)``) the ufunc runs
+        on the tensors' data. Otherwise the matching Tensor operation runs, so that
+        ``array * t`` and ``np.exp(t)`` record a graph like ``t * array`` and ``t.exp()``.
+        Any other ufunc gives NumPy's result on the data (``np.isfinite(t.grad)``), and is
+        refused on a tensor that requires grad, whose graph it would silently leave.
+        """
+        out = kwargs.get("out")
+        if out is not None:
+            if any(isinstance(o, Tensor) for o in out):
+                raise TypeError(
+                    f"np.{ufunc.__name__}(..., out=tensor): write into the tensor with its "
+                    "in-place operators (t += x, t -= x, ...) or into t.data"
+                )
+            arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+            return getattr(ufunc, method)(*arrays, **kwargs)
+        if method == "__call__" and not kwargs:
+            if len(inputs) == 1 and ufunc in _UNARY_UFUNCS:
+                return getattr(inputs[0], _UNARY_UFUNCS[ufunc])()
+            if len(inputs) == 2 and ufunc in _BINARY_UFUNCS:
+                a, b = inputs
+                forward, reflected = _BINARY_UFUNCS[ufunc]
+                if isinstance(a, Tensor):
+                    return getattr(a, forward)(b)
+                return getattr(b, reflected)(a)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        tracked = any(isinstance(x, Tensor) and x._requires_grad for x in inputs)
+        if not (tracked and _local.state.grad_enabled):
+            return getattr(ufunc, method)(*arrays, **kwargs)  # no graph to lose: NumPy's result
+        raise TypeError(
+            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a tensor "
+            "that requires grad would leave the graph; use the Tensor method of the same "
+            "name, or apply it to t.detach() / t.data"
+        )
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
         """np.asarray(t) gives the data (so NumPy and matplotlib accept tensors)."""
@@ -784,20 +850,107 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return apply(ops.LogSoftmax, self, axis=normalize_axes("log_softmax", axis, self.ndim)[0])
 
+    # ------------------------------------------------------------------------ in place
+
+    def _check_inplace(self, what: str) -> None:
+        """PyTorch's rule: a tensor that requires grad changes in place only inside no_grad()."""
+        if self._requires_grad and _local.state.grad_enabled:
+            if self._op is None:
+                raise RuntimeError(
+                    f"{what}: a leaf Variable that requires grad is being used in an in-place "
+                    "operation; update parameters inside `with tinygrad_nn.no_grad():` (or "
+                    "on .data)"
+                )
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that is part of a graph (it was made by "
+                f"'{self._op.name}'); tinygrad_nn tracks no versions of saved values, so "
+                "write the out-of-place form, e.g. x = x + y instead of x += y"
+            )
+
+    def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any) -> Tensor:
+        self._check_inplace(f"{symbol}=")
+        value = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
+            raise RuntimeError(
+                f"{symbol}=: the right-hand side requires grad but this tensor does not, so "
+                f"the result would need a graph; write x = x {symbol} y (out of place)"
+            )
+        try:
+            ufunc(self.data, value, out=self.data)
+        except TypeError:  # NumPy's casting error: e.g. an int64 tensor *= 0.5
+            raise TypeError(
+                f"{symbol}=: the result has dtype {np.result_type(self.data, value)}, which "
+                f"cannot be stored in this {self.data.dtype} tensor in place; write "
+                f"x = x {symbol} y"
+            ) from None
+        except ValueError:
+            raise ValueError(
+                f"{symbol}=: cannot broadcast shape {np.shape(value)} into this tensor's shape "
+                f"{self.data.shape} in place"
+            ) from None
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(np.add, "+", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(np.subtract, "-", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, "*", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, "/", other)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place (PyTorch's in-place rules)."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` in place (PyTorch's in-place rules)."""
+        self._check_inplace("fill_")
+        self.data[...] = _data(value)
+        return self
+
     # ------------------------------------------------------------------------ autograd
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(x) into ``x.grad`` for every tensor x with requires_grad."""
-        _sweep(self, grad, retain_graph)
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, *, grad: Any = None
+    ) -> None:
+        """Accumulate d(self)/d(x) into ``x.grad`` for every tensor x with requires_grad.
+
+        ``gradient`` (PyTorch's name; ``grad=`` is the same) is d(loss)/d(self), ones for a
+        one-element tensor when left out.
+        """
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward: give gradient= or grad= (the same thing), not both")
+            gradient = grad
+        _sweep(self, gradient, retain_graph)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     def draw(self, **kwargs: Any) -> Any:
         """Same as ``tinygrad_nn.draw(self, **kwargs)`` (a graphviz.Digraph)."""
         from tinygrad_nn.viz import draw
 
         return draw(self, **kwargs)
+
+
+_UNARY_UFUNCS: dict[np.ufunc, str] = {
+    np.negative: "__neg__", np.exp: "exp", np.log: "log", np.sqrt: "sqrt",
+    np.absolute: "abs", np.tanh: "tanh",
+}  # fmt: skip
+# ufunc: (method when the Tensor is the left operand, method when it is the right one)
+_BINARY_UFUNCS: dict[np.ufunc, tuple[str, str]] = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.matmul: ("__matmul__", "__rmatmul__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+}  # fmt: skip
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:

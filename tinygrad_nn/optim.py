@@ -1,6 +1,6 @@
 """Optimisers with PyTorch's exact update rules, updating `param.data` in place.
 
-Notation: p parameter, g = p.grad, lr learning rate, t step count (from 1).
+Notation: p parameter, g = p.grad.data, lr learning rate, t step count (from 1).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Optimizer:
         """Apply one update to every parameter that has a gradient."""
         for p, state in zip(self.params, self.state, strict=False):
             if p.grad is not None:
-                self._update(p.data, np.asarray(p.grad, dtype=p.data.dtype), state)
+                self._update(p.data, np.asarray(p.grad.data, dtype=p.data.dtype), state)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -332,8 +332,8 @@ def _read_npy_member(
 
 def load(module: Module, path: str | os.PathLike[str], strict: bool = True) -> Module:
     """Load a model file written by `save` into `module`, checking names, shapes and dtypes."""
-    state = load_state(path)
-    own = dict(module.named_parameters())
+    state = dict(module._upgrade_state_dict(load_state(path)))  # older files: older key names
+    own = module.state_dict(keep_vars=True)
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     where = f"nn.load({str(path)!r})"
