@@ -415,13 +415,13 @@ PROGRAMS = [
         logits3 = seq_modules(input_image)
         softmax = nn.Softmax(dim=1)
         pred_probab3 = softmax(logits3)
-        shapes = [(name, param.size()) for name, param in model.named_parameters()]
+        shapes = [(name, param.shape) for name, param in model.named_parameters()]
         """,
         (
             "logits",
             "pred_probab",
             "y_pred",
-            "flat_image.size()",
+            "flat_image.shape",
             "hidden1",
             "pred_probab3",
             "shapes",

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn import autograd
 from tinygrad_nn.autograd import Tensor, get_default_dtype, is_grad_enabled
+from tinygrad_nn.autograd import _state as _engine_state  # this thread's switches
 from tinygrad_nn.random import as_rng
 
 # ----------------------------------------------------------------------------- dtype names
@@ -420,11 +420,6 @@ def numel(input: Tensor) -> int:
 # ------------------------------------------------------------------------------ grad mode
 
 
-def _set_grad_mode(mode: bool) -> None:
-    """Set this thread's grad switch (the one no_grad() and enable_grad() set for a block)."""
-    autograd._state().grad_enabled = mode
-
-
 class set_grad_enabled:  # noqa: N801 - PyTorch's name
     """Switch recording on or off: as a call it takes effect at once, as a ``with`` block (or
     decorator) it lasts until the block ends."""
@@ -432,19 +427,19 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
     def __init__(self, mode: bool) -> None:
         self.previous = is_grad_enabled()
         self.mode = bool(mode)
-        _set_grad_mode(self.mode)
+        _engine_state().grad_enabled = self.mode
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        _set_grad_mode(self.previous)
+        _engine_state().grad_enabled = self.previous
 
     def __call__(self, fn: Any) -> Any:
         import functools
 
         mode = self.mode
-        _set_grad_mode(self.previous)  # decorating alone changes nothing
+        _engine_state().grad_enabled = self.previous  # decorating alone changes nothing
 
         @functools.wraps(fn)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -636,7 +631,9 @@ def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: 
             "torch.save needs PyTorch: load it there and save its state_dict with NumPy arrays"
         ) from None
     if "__structure__" not in arrays:
-        raise RuntimeError(f"load: {f!r} has no structure entry; was it written by tinygrad_nn.save?")
+        raise RuntimeError(
+            f"load: {f!r} has no structure entry; was it written by tinygrad_nn.save?"
+        )
     return _decode(json.loads(str(arrays.pop("__structure__"))), arrays)
 
 
@@ -673,4 +670,3 @@ def _decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
     if "tuple" in node:
         return tuple(_decode(v, arrays) for v in node["tuple"])
     return [_decode(v, arrays) for v in node["list"]]
-

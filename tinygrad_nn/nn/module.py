@@ -433,7 +433,9 @@ class Module:
         """Rename entries saved under older key names (overridden where names changed)."""
         return state_dict
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
         """Copy arrays (or Tensors, or torch tensors) into the parameters and buffers in place,
         keeping each one's dtype.
 
