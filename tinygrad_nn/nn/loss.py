@@ -44,6 +44,9 @@ def _values(target: Any, dtype: np.dtype) -> np.ndarray:
 
 
 class _Loss(Module):
+    weight: Tensor | None
+    pos_weight: Tensor | None
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = _check_reduction(type(self).__name__, reduction)
