@@ -217,9 +217,9 @@ class TinygradMLP:
 
     def update(self) -> Any:
         """SGD; returns the first layer's gradient (the reference is kept, no copy)."""
-        dW1 = self.Ws[0].grad
+        dW1 = self.Ws[0].grad.data
         for p in self.params:
-            p.data -= self.lr * p.grad  # type: ignore[operator]
+            p.data -= self.lr * p.grad.data
             p.grad = None
         return dW1
 
@@ -265,7 +265,7 @@ class TinygradNNMLP:
 
     def update(self) -> Any:
         self.opt.step()
-        return self.first_weight.grad
+        return self.first_weight.grad.data
 
     def step(self) -> tuple[Any, Any]:
         self.opt.zero_grad()
@@ -290,7 +290,7 @@ class TinygradChain:
         return h.sum()
 
     def update(self) -> Any:
-        dx = self.x.grad
+        dx = self.x.grad.data
         self.x.grad = None
         return dx
 

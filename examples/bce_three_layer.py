@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     A1, A2 = forward(X, *params)
     cost_per_output(A2, Y).sum().backward()
     worst = max(
-        float(np.abs(h - t.grad).max())  # type: ignore[operator]
+        float(np.abs(h - t.grad.data).max())  # type: ignore[union-attr]
         for h, t in zip(hand_gradients(X, Y, A1, A2, params[2]), params, strict=False)
     )
     print(f"max |backward() - hand-derived dW1, db1, dW2, db2|: {worst:.3e}")

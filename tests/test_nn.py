@@ -60,14 +60,14 @@ def test_call_records_module_scope_on_ops() -> None:
     op = out._op
     assert op is not None and op.scope is not None
     assert op.scope[0] is model and isinstance(op.scope[-1], nn.Linear)
-    assert tinygrad_nn.autograd._state.scope is None  # popped again
+    assert tinygrad_nn.autograd._state().scope is None  # popped again
 
 
 def test_scope_is_popped_when_forward_raises() -> None:
     layer = nn.Linear(3, 2, rng=0)
     with pytest.raises(ValueError, match="expected input with 3 features"):
         layer(Tensor(np.ones((4, 5), np.float32)))
-    assert tinygrad_nn.autograd._state.scope is None
+    assert tinygrad_nn.autograd._state().scope is None
 
 
 def test_linear_matches_numpy_and_its_graph_is_primitive_ops() -> None:

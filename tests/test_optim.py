@@ -17,18 +17,9 @@ def _param(values: list[float], dtype: Any = np.float64) -> Tensor:
     return Tensor(np.array(values, dtype=dtype), requires_grad=True)
 
 
-def _grad_is_tensor() -> bool:
-    t = Tensor(np.ones(1), requires_grad=True)
-    (t * 1.0).sum().backward()
-    return isinstance(t.grad, Tensor)
-
-
-GRAD_IS_TENSOR = _grad_is_tensor()
-
-
 def _set_grad(p: Tensor, g: np.ndarray) -> None:
-    """Give p the gradient g (a Tensor once `.grad` is one, as in PyTorch)."""
-    p.grad = Tensor(g) if GRAD_IS_TENSOR else g  # type: ignore[assignment]
+    """Give p the gradient g (a Tensor without a graph, as in PyTorch)."""
+    p.grad = Tensor(g)
 
 
 def _grad(p: Tensor) -> np.ndarray | None:

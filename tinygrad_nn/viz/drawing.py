@@ -287,7 +287,7 @@ def build(
         if grads_of is not None:
             return grads_of.get(id(t))
         g = t.grad
-        return g if isinstance(g, np.ndarray) else (None if g is None else np.asarray(g))
+        return None if g is None else g.data
 
     # first non-finite value (forward order) and gradient (backward order)
     bad_value = next((t for t in order if sum(nonfinite_counts(t.data))), None)
