@@ -180,7 +180,7 @@ def _train(seed: int, steps: int, barrier: threading.Barrier | None = None) -> n
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return np.array(model.parameters()[0].data)
+    return np.array(next(model.parameters()).data)
 
 
 def test_threads_training_side_by_side_match_training_alone() -> None:

@@ -603,7 +603,7 @@ class Tensor:
                 return getattr(b, reflected)(a)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
         tracked = any(isinstance(x, Tensor) and x._requires_grad for x in inputs)
-        if not (tracked and _state.grad_enabled):
+        if not (tracked and _local.state.grad_enabled):
             return getattr(ufunc, method)(*arrays, **kwargs)  # no graph to lose: NumPy's result
         raise TypeError(
             f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a tensor "
@@ -854,7 +854,7 @@ class Tensor:
 
     def _check_inplace(self, what: str) -> None:
         """PyTorch's rule: a tensor that requires grad changes in place only inside no_grad()."""
-        if self._requires_grad and _state.grad_enabled:
+        if self._requires_grad and _local.state.grad_enabled:
             if self._op is None:
                 raise RuntimeError(
                     f"{what}: a leaf Variable that requires grad is being used in an in-place "
@@ -870,7 +870,7 @@ class Tensor:
     def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any) -> Tensor:
         self._check_inplace(f"{symbol}=")
         value = other.data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other._requires_grad and _state.grad_enabled:
+        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
             raise RuntimeError(
                 f"{symbol}=: the right-hand side requires grad but this tensor does not, so "
                 f"the result would need a graph; write x = x {symbol} y (out of place)"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn.autograd import Tensor, get_default_dtype, is_grad_enabled
-from tinygrad_nn.autograd import _state as _engine_state
+from tinygrad_nn.autograd import _state as _engine_state  # this thread's switches
 from tinygrad_nn.random import as_rng
 
 # ----------------------------------------------------------------------------- dtype names
@@ -423,19 +423,19 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
     def __init__(self, mode: bool) -> None:
         self.previous = is_grad_enabled()
         self.mode = bool(mode)
-        _engine_state.grad_enabled = self.mode
+        _engine_state().grad_enabled = self.mode
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        _engine_state.grad_enabled = self.previous
+        _engine_state().grad_enabled = self.previous
 
     def __call__(self, fn: Any) -> Any:
         import functools
 
         mode = self.mode
-        _engine_state.grad_enabled = self.previous  # decorating alone changes nothing
+        _engine_state().grad_enabled = self.previous  # decorating alone changes nothing
 
         @functools.wraps(fn)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
