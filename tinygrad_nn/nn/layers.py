@@ -160,7 +160,7 @@ class Dropout(Module):
     def forward(self, x: Tensor) -> Tensor:
         from tinygrad_nn import functional as F
 
-        return F.dropout(x, self.p, training=self.training)  # type: ignore[attr-defined]
+        return F.dropout(x, self.p, training=self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -84,10 +84,8 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def _grad_array(p: Tensor) -> np.ndarray | None:
-    g = p.grad
-    if g is None:
-        return None
-    return g.data if isinstance(g, Tensor) else np.asarray(g)
+    """The gradient's array (`p.grad.data`), or None."""
+    return None if p.grad is None else p.grad.data
 
 
 class Module:
@@ -383,10 +381,8 @@ class Module:
             if t.data.dtype.kind in "fc" and t.data.dtype != dt:
                 t.data = t.data.astype(dt)
                 g = _grad_array(t)
-                if isinstance(t.grad, Tensor):
+                if g is not None:
                     t.grad = Tensor(g.astype(dt))
-                elif g is not None:
-                    t.grad = g.astype(dt)
 
     def float(self) -> Module:
         return self.to(np.float32)

@@ -1,6 +1,6 @@
 """Optimisers with PyTorch's exact update rules, updating `param.data` in place.
 
-Notation: p parameter, g = p.grad, lr learning rate, t step count (from 1). Each optimiser
+Notation: p parameter, g = p.grad.data, lr learning rate, t step count (from 1). Each optimiser
 keeps PyTorch's `param_groups` (a list of dicts: "params" plus that group's options) and its
 per-parameter state under PyTorch's names (`momentum_buffer`, `exp_avg`, ...), so
 `state_dict()` has PyTorch's layout. Every hyper-parameter is checked finite and in range.
@@ -21,10 +21,9 @@ Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 def _grad_array(p: Tensor) -> np.ndarray | None:
-    g = p.grad
-    if g is None:
+    if p.grad is None:
         return None
-    arr = g.data if isinstance(g, Tensor) else np.asarray(g)
+    arr = p.grad.data
     return arr if arr.dtype == p.data.dtype else arr.astype(p.data.dtype)
 
 
@@ -166,8 +165,7 @@ class Optimizer:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
-                g[...] = 0
+                p.grad.data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply one update to every parameter that has a gradient; `closure` (re-evaluating
