@@ -138,8 +138,7 @@ class Unflatten(Module):
         n = x.shape[d]
         if (-1 not in size and known != n) or (-1 in size and (known == 0 or n % known)):
             raise ValueError(
-                f"Unflatten: cannot split dim {self.dim} of size {n} (shape {x.shape}) "
-                f"into {size}"
+                f"Unflatten: cannot split dim {self.dim} of size {n} (shape {x.shape}) into {size}"
             )
         return x.reshape(*x.shape[:d], *size, *x.shape[d + 1 :])
 
@@ -227,23 +226,21 @@ class Sequential(_Indexed):
     """Apply modules in order. Children are named "0", "1", ... as in PyTorch (or by the keys
     of an OrderedDict), so `state_dict()` keys are "0.weight", "2.bias", ..."""
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], Mapping):
             for key, m in modules[0].items():
                 self._check(key, m)
                 self.add_module(str(key), m)
             return
-        for i, m in enumerate(modules):
-            self._check(i, m)
-            self.add_module(str(i), m)
+        for i, item in enumerate(modules):
+            self._check(i, item)
+            self.add_module(str(i), item)  # type: ignore[arg-type]
 
     @staticmethod
     def _check(i: Any, m: Any) -> None:
         if not isinstance(m, Module):
-            raise TypeError(
-                f"Sequential: argument {i!r} is a {type(m).__name__}, not an nn.Module"
-            )
+            raise TypeError(f"Sequential: argument {i!r} is a {type(m).__name__}, not an nn.Module")
 
     @property
     def layers(self) -> list[Module]:

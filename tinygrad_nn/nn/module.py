@@ -84,10 +84,8 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def _grad_array(p: Tensor) -> np.ndarray | None:
-    g = p.grad
-    if g is None:
-        return None
-    return g.data if isinstance(g, Tensor) else np.asarray(g)
+    """The gradient's array (`p.grad.data`), or None."""
+    return None if p.grad is None else p.grad.data
 
 
 class Module:
@@ -386,17 +384,14 @@ class Module:
             ) from e
         if dt.kind not in "fc":
             raise TypeError(
-                f"{type(self).__name__}.to: only floating dtypes can be given to a module, "
-                f"got {dt}"
+                f"{type(self).__name__}.to: only floating dtypes can be given to a module, got {dt}"
             )
         for t in [*self.parameters(), *self.buffers()]:
             if t.data.dtype.kind in "fc" and t.data.dtype != dt:
                 t.data = t.data.astype(dt)
                 g = _grad_array(t)
-                if isinstance(t.grad, Tensor):
+                if g is not None:
                     t.grad = Tensor(g.astype(dt))
-                elif g is not None:
-                    t.grad = g.astype(dt)
 
     def float(self) -> Module:
         """Cast every floating-point parameter and buffer to float32; return self."""
@@ -484,7 +479,8 @@ class Module:
             arrays[name] = arr
         if errors:
             raise RuntimeError(
-                f"{type(self).__name__}.load_state_dict: " + "; ".join(errors)
+                f"{type(self).__name__}.load_state_dict: "
+                + "; ".join(errors)
                 + (f" (the model has {list(own)})" if strict and (missing or unexpected) else "")
             )
         for name, arr in arrays.items():
