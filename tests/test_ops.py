@@ -197,6 +197,7 @@ def test_gradient_has_input_shape_and_dtype(case: Case) -> None:
     out.backward(np.ones(out.shape))
     for x in inputs:
         assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == x.dtype
+        assert type(x.grad.data) is np.ndarray  # not a NumPy scalar, even for a 0-d input
 
 
 ELEMENTWISE_KWARGS: dict[str, dict[str, object]] = {

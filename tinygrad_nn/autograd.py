@@ -420,6 +420,8 @@ def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
         if old is not None:
             old.data += g
             continue
+        if type(g) is not np.ndarray:  # a NumPy scalar: arithmetic on 0-d arrays returns them
+            g = np.array(g)
         buffer = id(g if g.base is None else g.base)
         if buffer in taken or not g.flags.writeable:
             g = g.copy()
