@@ -226,16 +226,16 @@ class Sequential(_Indexed):
     """Apply modules in order. Children are named "0", "1", ... as in PyTorch (or by the keys
     of an OrderedDict), so `state_dict()` keys are "0.weight", "2.bias", ..."""
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], Mapping):
             for key, m in modules[0].items():
                 self._check(key, m)
                 self.add_module(str(key), m)
             return
-        for i, m in enumerate(modules):
-            self._check(i, m)
-            self.add_module(str(i), m)
+        for i, item in enumerate(modules):
+            self._check(i, item)
+            self.add_module(str(i), item)  # type: ignore[arg-type]
 
     @staticmethod
     def _check(i: Any, m: Any) -> None:
