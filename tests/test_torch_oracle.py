@@ -84,7 +84,7 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
     ),
     "reductions": (
         [(5, 4)],
-        lambda z: z.sum(0) * z.mean(1, keepdims=True) + z.max(1, keepdims=True),
+        lambda z: z.sum(0) * z.mean(1, keepdims=True) + z.amax(1, keepdim=True),
         lambda z: z.sum(0) * z.mean(1, keepdim=True) + z.amax(1, keepdim=True),
     ),
     "indexing with repeats, concatenate, stack": (

@@ -124,7 +124,7 @@ def _check_class_target(fn: str, logits: Tensor, y: Tensor, axis: int, allow_pro
                 f"logits' shape {logits.shape} without class axis {axis})"
             )
         n_classes = logits.shape[axis]
-        if y.size and (y.data.min() < 0 or y.data.max() >= n_classes):
+        if y.data.size and (y.data.min() < 0 or y.data.max() >= n_classes):
             bad = y.data[(y.data < 0) | (y.data >= n_classes)].ravel()[0]
             raise ValueError(
                 f"{fn}: target contains class {bad}, expected classes 0..{n_classes - 1} "
