@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from heapq import heappop, heappush
@@ -20,74 +21,108 @@ from tinygrad_nn.random import as_rng
 
 
 class _State:
-    """Process-wide engine switches (one instance, read on every op)."""
+    """One thread's engine switches (read once per op, through ``_local.state``)."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "default_dtype")
+    __slots__ = ("grad_enabled", "anomaly", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.scope: tuple[Any, ...] | None = None
-        self.default_dtype = np.dtype(np.float32)
 
 
-_state = _State()
+class _PerThread(threading.local):
+    """Each thread's own ``_State``, as PyTorch keeps grad mode per thread.
+
+    Grad mode, anomaly mode and the module scope are per thread: a ``no_grad()`` block or a
+    module call in one thread never changes what another thread records, and every thread
+    starts with grad enabled, anomaly detection off and no scope. The default dtype is
+    process-wide (``torch.set_default_dtype`` is too).
+    """
+
+    def __init__(self) -> None:  # runs once in each thread, on its first read
+        self.state = _State()
+
+
+_local = _PerThread()
+_default_dtype = np.dtype(np.float32)  # process-wide, as in PyTorch
+
+
+def _state() -> _State:
+    """This thread's switches."""
+    return _local.state
 
 
 def set_default_dtype(dtype: Any) -> None:
-    """Dtype given to Python numbers and lists (float32 unless changed; float64 for checks)."""
+    """Dtype given to Python numbers and lists (float32 unless changed; float64 for checks).
+
+    Process-wide, as in PyTorch: every thread sees the change.
+    """
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
-    _state.default_dtype = dt
+    global _default_dtype
+    _default_dtype = dt
 
 
 def get_default_dtype() -> np.dtype:
-    return _state.default_dtype
+    return _default_dtype
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Inside this block ops record nothing: results have no graph and need no grad."""
-    previous, _state.grad_enabled = _state.grad_enabled, False
+    """Inside this block ops record nothing: results have no graph and need no grad.
+
+    Only in this thread: other threads go on recording.
+    """
+    state = _local.state
+    previous, state.grad_enabled = state.grad_enabled, False
     try:
         yield
     finally:
-        _state.grad_enabled = previous
+        state.grad_enabled = previous
 
 
 @contextlib.contextmanager
 def enable_grad() -> Iterator[None]:
-    previous, _state.grad_enabled = _state.grad_enabled, True
+    """Record ops again, e.g. inside a ``no_grad()`` block (this thread only)."""
+    state = _local.state
+    previous, state.grad_enabled = state.grad_enabled, True
     try:
         yield
     finally:
-        _state.grad_enabled = previous
+        state.grad_enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    return _state.grad_enabled
+    return _local.state.grad_enabled
 
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise on the first op whose output (forward) or input gradient (backward) has NaN/Inf."""
-    previous, _state.anomaly = _state.anomaly, True
+    """Raise on the first op whose output (forward) or input gradient (backward) has NaN/Inf.
+
+    Only in this thread. NumPy's own floating-point warnings for the engine's ops are
+    silenced inside the block, so the engine's error (which names the op) comes alone.
+    """
+    state = _local.state
+    previous, state.anomaly = state.anomaly, True
     try:
         yield
     finally:
-        _state.anomaly = previous
+        state.anomaly = previous
 
 
 def enter_scope(obj: Any) -> tuple[Any, ...] | None:
-    """Push ``obj`` (an nn.Module) so that ops created until ``exit_scope`` record it."""
-    token = _state.scope
-    _state.scope = (obj,) if token is None else token + (obj,)
+    """Push ``obj`` (an nn.Module): ops this thread creates until ``exit_scope`` record it."""
+    state = _local.state
+    token = state.scope
+    state.scope = (obj,) if token is None else token + (obj,)
     return token
 
 
 def exit_scope(token: tuple[Any, ...] | None) -> None:
-    _state.scope = token
+    _local.state.scope = token
 
 
 def _nonfinite(x: Array) -> bool:
@@ -118,6 +153,9 @@ _NO_KWARGS: dict[str, Any] = {}
 
 def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     """Run ``op_class`` forward on the inputs' data and record a node if any input needs grad."""
+    state = _local.state  # this thread's switches, read once
+    if state.anomaly:
+        return _apply_checked(state, op_class, inputs, kwargs)
     op = op_class()
     # This is the engine's hottest code: unary and binary ops get their arguments spelled
     # out, and ``**kwargs`` is passed on only when there are some, because building
@@ -135,14 +173,11 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         needs = tuple([t._requires_grad for t in inputs])
     if type(out) is not _ndarray:  # a NumPy scalar, from a reduction or a 0-d input
         out = np.asarray(out)
-    if _state.anomaly and _nonfinite(out):
-        op.inputs = inputs
-        raise FloatingPointError(f"detect_anomaly: forward of {_describe(op)} produced NaN/Inf")
     t = Tensor.__new__(Tensor)  # as _new(), written out
     t.data = out
     t._grad = None
     t._name = None
-    if True in needs and _state.grad_enabled:
+    if True in needs and state.grad_enabled:
         # Edges point at the op that made each input (a leaf is its own vertex), so the
         # graph does not keep intermediate tensors, and their arrays, alive.
         if len(inputs) == 1:
@@ -154,7 +189,7 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         op.needs_grad = needs
         op.kwargs = kwargs or _NO_KWARGS  # one shared empty dict: 64 bytes less per op
         op.released = False
-        op.scope = _state.scope
+        op.scope = state.scope
         op.seq = next(_op_counter)
         op.shape = out.shape
         op.dtype = out.dtype
@@ -165,6 +200,25 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     else:
         t._requires_grad = False
         t._op = None
+    return t
+
+
+def _apply_checked(
+    state: _State, op_class: type[Op], inputs: tuple[Tensor, ...], kwargs: dict[str, Any]
+) -> Tensor:
+    """``apply`` under ``detect_anomaly``: NumPy's warnings off, a clear error on NaN/Inf."""
+    state.anomaly = False  # run the ordinary path once, then check its output
+    try:
+        with np.errstate(all="ignore"):
+            t = apply(op_class, *inputs, **kwargs)
+    finally:
+        state.anomaly = True
+    if _nonfinite(t.data):
+        shapes = ", ".join(str(x.shape) for x in inputs)
+        raise FloatingPointError(
+            f"detect_anomaly: forward of '{op_class.name}' (inputs of shape {shapes}) "
+            "produced NaN/Inf"
+        )
     return t
 
 
@@ -196,6 +250,19 @@ def _sweep(
     retain_graph: bool,
     on_step: Callable[[BackwardStep], None] | None = None,
 ) -> None:
+    if _local.state.anomaly:  # the anomaly error names the op; NumPy's warnings would not
+        with np.errstate(all="ignore"):
+            _sweep_graph(root, grad, retain_graph, on_step)
+    else:
+        _sweep_graph(root, grad, retain_graph, on_step)
+
+
+def _sweep_graph(
+    root: Tensor,
+    grad: Any,
+    retain_graph: bool,
+    on_step: Callable[[BackwardStep], None] | None,
+) -> None:
     """The reverse topological sweep from ``root``, accumulating into ``.grad``.
 
     The graph's vertices are ops (one per intermediate tensor) and leaf tensors. An op is
@@ -218,7 +285,7 @@ def _sweep(
     finished: dict[Tensor, Array] = {}
     queue: list[tuple[int, Op]] = []
     chain: Op | None = root._op  # the next op, when it is known without the heap
-    anomaly = _state.anomaly
+    anomaly = _local.state.anomaly
     while chain is not None or queue:
         if chain is not None:
             op, chain = chain, None
@@ -376,7 +443,7 @@ def _as_array(data: Any, dtype: Any) -> Array:
     arr = np.asarray(data, dtype=dtype)
     if dtype is None and not isinstance(data, np.generic):  # Python data, typed as torch.tensor
         if arr.dtype.kind == "f":
-            arr = arr.astype(_state.default_dtype)  # floats: the default dtype
+            arr = arr.astype(_default_dtype)  # floats: the default dtype
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)  # ints: int64, as class labels need
     if dtype is None and arr.dtype.kind not in "biufc":
@@ -547,7 +614,7 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy of the data; the gradient flows back to self."""
-        if self._requires_grad and _state.grad_enabled:
+        if self._requires_grad and _local.state.grad_enabled:
             return apply(ops.Cast, self, dtype=self.data.dtype)
         return _new(self.data.copy(), False, None)
 
@@ -591,7 +658,7 @@ class Tensor:
                 return getattr(b, reflected)(a)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
         tracked = any(isinstance(x, Tensor) and x._requires_grad for x in inputs)
-        if not (tracked and _state.grad_enabled):
+        if not (tracked and _local.state.grad_enabled):
             return getattr(ufunc, method)(*arrays, **kwargs)  # no graph to lose: NumPy's result
         raise TypeError(
             f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a tensor "
@@ -634,14 +701,14 @@ class Tensor:
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
         _check_device(device)
-        return Tensor(np.zeros(_shape(shape), dtype or _state.default_dtype), requires_grad)
+        return Tensor(np.zeros(_shape(shape), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def ones(
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
         _check_device(device)
-        return Tensor(np.ones(_shape(shape), dtype or _state.default_dtype), requires_grad)
+        return Tensor(np.ones(_shape(shape), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def randn(
@@ -653,7 +720,7 @@ class Tensor:
     ) -> Tensor:
         _check_device(device)
         data = as_rng(rng).standard_normal(_shape(shape))
-        return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
+        return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def uniform(
@@ -665,7 +732,7 @@ class Tensor:
         dtype: Any = None,
     ) -> Tensor:
         data = as_rng(rng).uniform(low, high, _shape(shape))
-        return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
+        return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def concatenate(
@@ -697,49 +764,49 @@ class Tensor:
         try:
             return apply(ops.Add, self, _lift(self, other))
         except _Promote:  # an integer tensor + a float: in the default float dtype
-            return self.astype(_state.default_dtype) + other
+            return self.astype(_default_dtype) + other
 
     def __radd__(self, other: Any) -> Tensor:
         try:
             return apply(ops.Add, _lift(self, other), self)
         except _Promote:
-            return other + self.astype(_state.default_dtype)
+            return other + self.astype(_default_dtype)
 
     def __sub__(self, other: Any) -> Tensor:
         try:
             return apply(ops.Sub, self, _lift(self, other))
         except _Promote:  # an integer tensor - a float: in the default float dtype
-            return self.astype(_state.default_dtype) - other
+            return self.astype(_default_dtype) - other
 
     def __rsub__(self, other: Any) -> Tensor:
         try:
             return apply(ops.Sub, _lift(self, other), self)
         except _Promote:
-            return other - self.astype(_state.default_dtype)
+            return other - self.astype(_default_dtype)
 
     def __mul__(self, other: Any) -> Tensor:
         try:
             return apply(ops.Mul, self, _lift(self, other))
         except _Promote:  # an integer tensor * a float: in the default float dtype
-            return self.astype(_state.default_dtype) * other
+            return self.astype(_default_dtype) * other
 
     def __rmul__(self, other: Any) -> Tensor:
         try:
             return apply(ops.Mul, _lift(self, other), self)
         except _Promote:
-            return other * self.astype(_state.default_dtype)
+            return other * self.astype(_default_dtype)
 
     def __truediv__(self, other: Any) -> Tensor:
         try:
             return apply(ops.Div, self, _lift(self, other, True))
         except _Promote:  # an integer tensor / a float: in the default float dtype
-            return self.astype(_state.default_dtype) / other
+            return self.astype(_default_dtype) / other
 
     def __rtruediv__(self, other: Any) -> Tensor:
         try:
             return apply(ops.Div, _lift(self, other, True), self)
         except _Promote:
-            return other / self.astype(_state.default_dtype)
+            return other / self.astype(_default_dtype)
 
     def __neg__(self) -> Tensor:
         return apply(ops.Neg, self)
@@ -755,14 +822,14 @@ class Tensor:
         if self.data.dtype.kind != "f":
             if isinstance(exponent, (int, np.integer)):
                 return apply(ops.Pow, self, exponent=int(exponent))  # int ** int stays int
-            return self.astype(_state.default_dtype) ** exponent  # int ** 0.5 is float32
+            return self.astype(_default_dtype) ** exponent  # int ** 0.5 is float32
         return apply(ops.Pow, self, exponent=float(exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
         try:
             return apply(ops.PowTensor, _lift(self, base), self)
         except _Promote:
-            return base ** self.astype(_state.default_dtype)
+            return base ** self.astype(_default_dtype)
 
     def pow(self, exponent: Any) -> Tensor:
         """``self ** exponent``; the exponent may be a number or a tensor."""
@@ -962,9 +1029,15 @@ class Tensor:
     # dim=/keepdim= (PyTorch) and axis=/keepdims= (NumPy) are the same arguments here.
 
     def _reduce(
-        self, op_class: type[Op], dim: Any, keepdim: Any, axis: Any, keepdims: Any
+        self,
+        op_class: type[Op],
+        dim: Any,
+        keepdim: Any,
+        axis: Any,
+        keepdims: Any,
+        name: str | None = None,
     ) -> Tensor:
-        name = op_class.name
+        name = name or op_class.name
         axes = normalize_axes(name, _dim_arg(name, dim, axis), self.data.ndim)
         return apply(op_class, self, axis=axes, keepdims=_keep_arg(name, keepdim, keepdims))
 
@@ -1003,24 +1076,37 @@ class Tensor:
 
         ``unbiased=False`` or ``correction=0`` (NumPy's ``ddof=0``) divides by n.
         """
+        return self._variance("var", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
+
+    def _variance(
+        self,
+        name: str,
+        dim: Any,
+        unbiased: Any,
+        keepdim: Any,
+        correction: Any,
+        axis: Any,
+        keepdims: Any,
+        ddof: Any,
+    ) -> Tensor:
         if isinstance(dim, bool):  # var(False): PyTorch's older (unbiased) form
             dim, unbiased = None, dim
         given = [c for c in (unbiased, correction, ddof) if c is not None]
         if len(given) > 1:
-            raise TypeError("var: give one of unbiased=, correction= and ddof=")
+            raise TypeError(f"{name}: give one of unbiased=, correction= and ddof=")
         c = float(correction if correction is not None else ddof if ddof is not None else 1)
         if unbiased is not None:
             c = 1.0 if unbiased else 0.0
-        axes = normalize_axes("var", _dim_arg("var", dim, axis), self.data.ndim)
+        axes = normalize_axes(name, _dim_arg(name, dim, axis), self.data.ndim)
         n = int(np.prod([self.data.shape[i] for i in axes]))
         if n - c <= 0:
             raise ValueError(
-                f"var: {n} element(s) over dim {axes} with correction={c:g} leaves {n - c:g} "
+                f"{name}: {n} element(s) over dim {axes} with correction={c:g} leaves {n - c:g} "
                 "degrees of freedom (the result would be inf or nan); reduce over more "
                 "elements or pass correction=0 (unbiased=False)"
             )
         return apply(
-            ops.Var, self, axis=axes, keepdims=_keep_arg("var", keepdim, keepdims), correction=c
+            ops.Var, self, axis=axes, keepdims=_keep_arg(name, keepdim, keepdims), correction=c
         )
 
     def std(
@@ -1035,9 +1121,7 @@ class Tensor:
         ddof: float | None = None,
     ) -> Tensor:
         """sqrt(var(...)): unbiased by default, as PyTorch (see ``var``)."""
-        v = self.var(
-            dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, ddof=ddof
-        )
+        v = self._variance("std", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
         return v.sqrt()
 
     def amax(
@@ -1051,7 +1135,7 @@ class Tensor:
         """Maximum over ``dim`` (all when None); ties split the gradient equally."""
         if self.data.size == 0:
             raise ValueError("amax: the tensor is empty")
-        return self._reduce(ops.Max, dim, keepdim, axis, keepdims)
+        return self._reduce(ops.Max, dim, keepdim, axis, keepdims, "amax")
 
     def amin(
         self,
@@ -1064,7 +1148,7 @@ class Tensor:
         """Minimum over ``dim`` (all when None); ties split the gradient equally."""
         if self.data.size == 0:
             raise ValueError("amin: the tensor is empty")
-        return self._reduce(ops.Min, dim, keepdim, axis, keepdims)
+        return self._reduce(ops.Min, dim, keepdim, axis, keepdims, "amin")
 
     def max(
         self,
@@ -1279,7 +1363,7 @@ class Tensor:
 
     def _check_inplace(self, what: str) -> None:
         """PyTorch's rule: a tensor that requires grad changes in place only inside no_grad()."""
-        if self._requires_grad and _state.grad_enabled:
+        if self._requires_grad and _local.state.grad_enabled:
             if self._op is None:
                 raise RuntimeError(
                     f"{what}: a leaf Variable that requires grad is being used in an in-place "
@@ -1300,7 +1384,7 @@ class Tensor:
                 f"elements share memory); write x = x {symbol} y"
             )
         value = other.data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other._requires_grad and _state.grad_enabled:
+        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
             raise RuntimeError(
                 f"{symbol}=: the right-hand side requires grad but this tensor does not, so "
                 f"the result would need a graph; write x = x {symbol} y (out of place)"
@@ -1529,7 +1613,7 @@ def _lift(like: Tensor, x: Any, true_div: bool = False) -> Tensor:
     elif kind == "b" and isinstance(x, (int, np.integer)):
         dtype = np.dtype(np.bool_) if isinstance(x, (bool, np.bool_)) else np.dtype(np.int64)
     else:
-        dtype = _state.default_dtype
+        dtype = _default_dtype
     try:
         return _new(np.asarray(x, dtype=dtype), False, None)
     except (TypeError, ValueError):
