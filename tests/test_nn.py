@@ -296,7 +296,7 @@ def test_load_rejects_corrupt_and_foreign_files(tmp_path: Path) -> None:
     model = nn.MLP([2, 2], rng=0)
     garbage = tmp_path / "junk.safetensors"
     garbage.write_bytes(b"\x00\x01 not a model")
-    with pytest.raises(ValueError, match="not a valid .safetensors file"):
+    with pytest.raises(ValueError, match="not a valid .safetensors model file"):
         nn.load(model, garbage)
     bad_npz = tmp_path / "junk.npz"
     bad_npz.write_text("hello")
@@ -305,7 +305,7 @@ def test_load_rejects_corrupt_and_foreign_files(tmp_path: Path) -> None:
     single = tmp_path / "single.npz"
     with open(single, "wb") as f:
         np.save(f, np.zeros(3))
-    with pytest.raises(ValueError, match="single array"):
+    with pytest.raises(ValueError, match="single .npy array"):
         nn.load(model, single)
     truncated = tmp_path / "cut.npz"
     nn.save(model, truncated)

@@ -120,9 +120,11 @@ class Op:
         return new
 
     def forward(self, *args: Any, **kwargs: Any) -> Array:
+        """The output array from the input arrays; keeps in self.saved what backward needs."""
         raise NotImplementedError
 
     def backward(self, dZ: Array) -> Grads:
+        """One gradient per input (None where self.needs_grad says none is needed), given dZ."""
         raise NotImplementedError
 
 
