@@ -87,10 +87,12 @@ def constant_(t: Tensor, val: float) -> Tensor:
 
 
 def zeros_(t: Tensor) -> Tensor:
+    """Fill with 0."""
     return _fill(t, 0)
 
 
 def ones_(t: Tensor) -> Tensor:
+    """Fill with 1."""
     return _fill(t, 1)
 
 
