@@ -149,7 +149,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_model_size(sizes, max(len(Xte), args.batch_size, 1024))
     rng = np.random.default_rng(args.seed)
     model = nn.MLP(sizes, activation=args.activation, rng=rng)
-    optimizer = _make_optimizer(args, model.parameters())
+    optimizer = _make_optimizer(args, list(model.parameters()))
     print(
         f"dataset {args.dataset}: {len(Xtr)} train / {len(Xte)} test samples, "
         f"{Xtr.shape[1]} features, {n_classes} classes"
