@@ -443,6 +443,13 @@ def _as_array(data: Any, dtype: Any) -> Array:
     return arr
 
 
+class NotAScalarError(RuntimeError, ValueError):
+    """``item()`` of a tensor with more or fewer than one element.
+
+    A RuntimeError as in PyTorch, and a ValueError as in NumPy, so either ``except`` works.
+    """
+
+
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
@@ -561,6 +568,13 @@ class Tensor:
         return self.data
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise NotAScalarError(
+                f"item: only a one-element tensor has a single value, but this tensor has shape "
+                f"{self.shape} ({self.data.size} elements); index it (t[0].item()) or reduce "
+                "it (t.sum().item()) first"
+            )
         return self.data.item()
 
     def tolist(self) -> Any:
