@@ -431,11 +431,24 @@ def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
 def _as_array(data: Any, dtype: Any) -> Array:
     if isinstance(data, np.ndarray):
         if dtype is not None:
-            return data.astype(dtype, copy=False)
+            data = data.astype(dtype, copy=False)
+        if data.dtype.kind not in "biufc":
+            raise TypeError(
+                f"Tensor: cannot make a numeric tensor from an array of dtype {data.dtype}; "
+                "expected numbers or bools"
+            )
         return data
     if isinstance(data, Tensor):
         return _as_array(data.data, dtype)
-    arr = np.asarray(data, dtype=dtype)
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise
+        raise ValueError(
+            f"Tensor: cannot make a tensor from a ragged nested list ({e}); every row must "
+            "have the same length"
+        ) from None
     if dtype is None and arr.dtype.kind in "biuf" and not isinstance(data, np.generic):
         arr = arr.astype(_default_dtype)  # Python numbers and lists: the default dtype
     elif dtype is None and arr.dtype.kind not in "biufc":
