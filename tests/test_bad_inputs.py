@@ -190,3 +190,18 @@ def test_load_mnist_refuses_images_that_are_not_bytes(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="images must be unsigned bytes"):
         load_mnist(tmp_path)
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+
+def test_render_accepts_jpg_and_refuses_unknown_formats_without_writing(tmp_path: Path) -> None:
+    rendering = pytest.importorskip("tinygrad_nn.viz.rendering")
+    if rendering.find_renderer() is None:
+        pytest.skip("no Graphviz renderer")
+    source = "digraph { a -> b }"
+    out = rendering.render(source, tmp_path / "g.jpg")
+    assert out.read_bytes()[:2] == b"\xff\xd8"
+    with pytest.raises(ValueError, match="format 'bmp' not supported"):
+        rendering.render(source, tmp_path / "g.bmp")
+    assert not (tmp_path / "g.bmp").exists()

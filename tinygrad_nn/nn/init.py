@@ -31,8 +31,17 @@ def _fans(t: Tensor, where: str) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-_LINEAR = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d",
-           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+_LINEAR = (
+    "linear",
+    "identity",
+    "sigmoid",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

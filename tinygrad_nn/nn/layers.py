@@ -138,8 +138,7 @@ class Unflatten(Module):
         n = x.shape[d]
         if (-1 not in size and known != n) or (-1 in size and (known == 0 or n % known)):
             raise ValueError(
-                f"Unflatten: cannot split dim {self.dim} of size {n} (shape {x.shape}) "
-                f"into {size}"
+                f"Unflatten: cannot split dim {self.dim} of size {n} (shape {x.shape}) into {size}"
             )
         return x.reshape(*x.shape[:d], *size, *x.shape[d + 1 :])
 
@@ -241,9 +240,7 @@ class Sequential(_Indexed):
     @staticmethod
     def _check(i: Any, m: Any) -> None:
         if not isinstance(m, Module):
-            raise TypeError(
-                f"Sequential: argument {i!r} is a {type(m).__name__}, not an nn.Module"
-            )
+            raise TypeError(f"Sequential: argument {i!r} is a {type(m).__name__}, not an nn.Module")
 
     @property
     def layers(self) -> list[Module]:

@@ -377,8 +377,7 @@ class Module:
             ) from e
         if dt.kind not in "fc":
             raise TypeError(
-                f"{type(self).__name__}.to: only floating dtypes can be given to a module, "
-                f"got {dt}"
+                f"{type(self).__name__}.to: only floating dtypes can be given to a module, got {dt}"
             )
         for t in [*self.parameters(), *self.buffers()]:
             if t.data.dtype.kind in "fc" and t.data.dtype != dt:
@@ -470,7 +469,8 @@ class Module:
             arrays[name] = arr
         if errors:
             raise RuntimeError(
-                f"{type(self).__name__}.load_state_dict: " + "; ".join(errors)
+                f"{type(self).__name__}.load_state_dict: "
+                + "; ".join(errors)
                 + (f" (the model has {list(own)})" if strict and (missing or unexpected) else "")
             )
         for name, arr in arrays.items():
