@@ -158,9 +158,9 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=positive_int, default=10)
-    p.add_argument("--batch-size", type=positive_int, default=10)
-    p.add_argument("--eta", type=positive_float, default=3.0)
+    p.add_argument("--epochs", type=positive_int, default=10, help="passes over the data")
+    p.add_argument("--batch-size", type=positive_int, default=10, help="samples per step")
+    p.add_argument("--eta", type=positive_float, default=3.0, help="learning rate eta (> 0)")
     args = p.parse_args(argv)
     n, epochs = (200, 2) if args.fast else (1000, args.epochs)
     result = compare(epochs, args.batch_size, args.eta, n, args.seed)

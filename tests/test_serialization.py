@@ -258,7 +258,7 @@ def test_files_written_by_numpy_and_safetensors_load(tmp_path: Path, suffix: str
 def test_big_endian_and_fortran_arrays_load_as_native(tmp_path: Path) -> None:
     w = np.arange(6, dtype=">f4").reshape(3, 2)
     path = tmp_path / "m.npz"
-    np.savez(path, **{"layers.0.weight": np.asfortranarray(w), "layers.0.bias": np.zeros(3, ">f4")})
+    np.savez(path, **{"0.weight": np.asfortranarray(w), "0.bias": np.zeros(3, ">f4")})
     m = nn.load(model(), path)
     np.testing.assert_array_equal(m.layers[0].weight.data, w)  # type: ignore[union-attr]
     assert m.layers[0].weight.dtype == np.float32  # type: ignore[union-attr]

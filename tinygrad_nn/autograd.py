@@ -438,11 +438,24 @@ def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
 def _as_array(data: Any, dtype: Any) -> Array:
     if isinstance(data, np.ndarray):
         if dtype is not None:
-            return data.astype(dtype, copy=False)
+            data = data.astype(dtype, copy=False)
+        if data.dtype.kind not in "biufc":
+            raise TypeError(
+                f"Tensor: cannot make a numeric tensor from an array of dtype {data.dtype}; "
+                "expected numbers or bools"
+            )
         return data
     if isinstance(data, Tensor):
         return _as_array(data.data, dtype)
-    arr = np.asarray(data, dtype=dtype)
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise
+        raise ValueError(
+            f"Tensor: cannot make a tensor from a ragged nested list ({e}); every row must "
+            "have the same length"
+        ) from None
     if dtype is None and not isinstance(data, np.generic):  # Python data, typed as torch.tensor
         if arr.dtype.kind == "f":
             arr = arr.astype(_default_dtype)  # floats: the default dtype
@@ -451,6 +464,13 @@ def _as_array(data: Any, dtype: Any) -> Array:
     if dtype is None and arr.dtype.kind not in "biufc":
         raise TypeError(f"Tensor: cannot make a numeric tensor from {type(data).__name__}")
     return arr
+
+
+class NotAScalarError(RuntimeError, ValueError):
+    """``item()`` of a tensor with more or fewer than one element.
+
+    A RuntimeError as in PyTorch, and a ValueError as in NumPy, so either ``except`` works.
+    """
 
 
 class Tensor:
@@ -575,6 +595,13 @@ class Tensor:
         return self.data
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise NotAScalarError(
+                f"item: only a one-element tensor has a single value, but this tensor has shape "
+                f"{self.shape} ({self.data.size} elements); index it (t[0].item()) or reduce "
+                "it (t.sum().item()) first"
+            )
         return self.data.item()
 
     def tolist(self) -> Any:

@@ -119,7 +119,13 @@ accelerator = _NoAccelerator("accelerator")
 
 def _from_python(data: Any) -> np.ndarray:
     """PyTorch's inference: bools -> bool, ints -> int64, floats -> the default dtype."""
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:  # a ragged nested list
+        raise ValueError(
+            f"tensor: cannot make a tensor from a ragged nested list ({e}); every row must "
+            "have the same length"
+        ) from None
     if arr.dtype.kind == "b":
         return arr
     if arr.dtype.kind in "iu":

@@ -234,7 +234,7 @@ class DataLoader:
                 )
         batch_size = default_batch if batch_size is None else batch_size
         if (
-            isinstance(batch_size, bool)
+            isinstance(batch_size, (bool, np.bool_))
             or not isinstance(batch_size, (int, np.integer))
             or batch_size < 1
         ):
@@ -372,8 +372,21 @@ def standardize(
     Features with zero spread (always-blank pixels) are left centred, not divided by zero.
     """
     x = _as_array(X)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"standardize: X must hold numbers, got dtype {x.dtype}")
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise ValueError(
+            f"standardize: X of shape {x.shape} holds {x[bad]} at index {bad}; the mean and "
+            "spread of a feature with NaN/Inf are NaN (drop or impute those values first)"
+        )
+    for name, stat in (("mean", mean), ("std", std)):
+        if stat is not None and not np.isfinite(np.asarray(stat)).all():
+            raise ValueError(f"standardize: {name} holds NaN/Inf")
+    if std is not None and (np.asarray(std) <= 0).any():
+        raise ValueError("standardize: std must be > 0 everywhere (a zero spread divides by 0)")
     if mean is None:
         mean = x.mean(axis=axis, keepdims=True)
     if std is None:
@@ -394,5 +407,10 @@ def accuracy(output: Tensor | np.ndarray, target: Tensor | np.ndarray) -> float:
         raise ValueError(f"accuracy: expected (batch, classes) scores, got shape {out.shape}")
     if y.ndim == 2:
         y = y.argmax(axis=1)
+    if y.size != len(out):
+        raise ValueError(
+            f"accuracy: {len(out)} rows of scores {out.shape} but {y.size} targets "
+            f"{tuple(_as_array(target).shape)}; expected one target per row"
+        )
     pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.5).astype(np.int64)
     return float(np.mean(pred == y.reshape(-1)))
