@@ -87,12 +87,12 @@ def constant_(t: Tensor, val: float) -> Tensor:
 
 
 def zeros_(t: Tensor) -> Tensor:
-    """Fill with 0."""
+    """Fill t with 0 in place; return t."""
     return _fill(t, 0)
 
 
 def ones_(t: Tensor) -> Tensor:
-    """Fill with 1."""
+    """Fill t with 1 in place; return t."""
     return _fill(t, 1)
 
 

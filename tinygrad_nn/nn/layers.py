@@ -260,7 +260,7 @@ class Sequential(_Indexed):
         return self._items()[self._index(i)]
 
     def append(self, module: Module) -> Sequential:
-        """Add `module` at the end (named by its position)."""
+        """Add module at the end (named by its position); return self."""
         self._check(len(self), module)
         self.add_module(str(len(self)), module)
         return self
@@ -325,7 +325,7 @@ class ModuleDict(Module):
         return isinstance(self.__dict__.get(key), Module) if isinstance(key, str) else False
 
     def keys(self) -> list[str]:
-        """The keys, in insertion order."""
+        """The names, in insertion order."""
         return [k for k, _ in self._pairs()]
 
     def values(self) -> list[Module]:
@@ -333,11 +333,11 @@ class ModuleDict(Module):
         return [v for _, v in self._pairs()]
 
     def items(self) -> list[tuple[str, Module]]:
-        """(key, module) pairs, in insertion order."""
+        """(name, module) pairs, in insertion order."""
         return self._pairs()
 
     def pop(self, key: str) -> Module:
-        """Remove the module under `key` and return it."""
+        """Remove the module called key and return it."""
         m = self[key]
         del self[key]
         return m
@@ -348,7 +348,7 @@ class ModuleDict(Module):
             del self[key]
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        """Add (or replace) the modules of a mapping or of (key, module) pairs."""
+        """Add or replace modules from a mapping or (name, module) pairs."""
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, m in pairs:
             self[key] = m
