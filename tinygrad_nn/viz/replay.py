@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_nn.viz._graph import fmt_num, fmt_shape
-from tinygrad_nn.viz.drawing import Decorations, Drawing, build
+from tinygrad_nn.viz._graph import Vertex, fmt_num, fmt_shape, is_op, vertex
+from tinygrad_nn.viz.drawing import Decorations, Drawing, Graph, build, read_graph, rule_lines
 from tinygrad_nn.viz.rendering import pipe
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 PROCESSED = {"fillcolor": "#ffb347", "penwidth": "3", "color": "#c25e00"}
 FLOW = {"color": "#e67e00", "fontcolor": "#c25e00", "penwidth": "2.5"}
+GIF_WIDTH = 1400  # frames wider than this are scaled down
 
 
 @dataclass
@@ -38,34 +39,47 @@ class BackwardFrame:
     index: int
     count: int  # number of steps in the sweep
     root: Tensor
-    tensor: Tensor  # the tensor whose op was processed
+    tensor: Tensor | None  # the tensor whose op was processed, if the program holds it
     op: Op
-    grad_output: np.ndarray  # dL/d(tensor): everything it had accumulated
-    input_grads: tuple[np.ndarray | None, ...]  # sent to op.parents, at their shapes
-    accumulated: dict[int, np.ndarray] = field(repr=False)  # id(tensor) -> grad so far
-    contributions: dict[int, int] = field(repr=False)  # id(tensor) -> contributions so far
+    grad_output: np.ndarray  # dL/d(op's output): everything it had accumulated
+    input_grads: tuple[np.ndarray | None, ...]  # sent to op.inputs, at their shapes
+    accumulated: dict[int, np.ndarray] = field(repr=False)  # id(vertex) -> grad so far
+    contributions: dict[int, int] = field(repr=False)  # id(vertex) -> contributions so far
 
-    def grad(self, t: Tensor) -> np.ndarray | None:
-        """Gradient accumulated into `t` (this backward only) after this step."""
-        return self.accumulated.get(id(t))
+    def grad(self, t: Tensor | Vertex) -> np.ndarray | None:
+        """Gradient accumulated into `t` (a tensor or an op; this backward only) after this step."""
+        return self.accumulated.get(id(_vertex(t)))
 
-    def describe(self) -> str:
+    def uses(self, t: Tensor | Vertex) -> int:
+        """How many contributions `t`'s gradient has received so far."""
+        return self.contributions.get(id(_vertex(t)), 0)
+
+    def describe(self, graph: Graph | None = None) -> str:
+        """'step 3/9: backward of A[2] = relu: dZ[2] = dA[2] * [Z[2] > 0]' (the caption)."""
+        g = graph or read_graph(self.root)
+        names = g.names
+        shown = g.folded.get(id(self.op))
+        if shown is not None:  # a transpose drawn on the edge of its parameter
+            what = f"{names.of(self.op)} (transpose)"
+        elif id(self.op) in names.name:
+            what = f"{names.of(self.op)} = {self.op.name}"
+        else:
+            what = self.op.name
+        head = f"step {self.index + 1}/{self.count}: backward of {what}"
+        if names.math:
+            rules = rule_lines(self.op, g)
+            return f"{head}: " + "; ".join(rules) if rules else head
         sent = [
-            f"{_name(p)} {fmt_shape(g.shape)}"
-            for p, g in zip(self.op.parents, self.input_grads, strict=True)
-            if g is not None
+            f"{names.grad_of(p)} {fmt_shape(gr.shape)} to {names.of(p)}"
+            for p, gr in zip(self.op.inputs, self.input_grads, strict=True)
+            if gr is not None
         ]
         to = ", ".join(sent) if sent else "nothing (no input needs grad)"
-        return (
-            f"step {self.index + 1}/{self.count}: backward of {self.op.name} "
-            f"{fmt_shape(self.tensor.shape)} sends gradients to {to}"
-        )
+        return f"{head} {fmt_shape(self.op.shape)} sends {to}"
 
 
-def _name(t: Tensor) -> str:
-    if t.name:
-        return t.name
-    return t._op.name if t._op is not None else ("constant" if t.data.ndim == 0 else "input")
+def _vertex(t: Any) -> Vertex:
+    return t if is_op(t) or t._op is None else vertex(t)
 
 
 def backward_frames(
@@ -74,6 +88,8 @@ def backward_frames(
     """Run `loss.backward(grad, retain_graph)` through the engine and return one frame per step.
 
     This is a real backward: leaves' `.grad` accumulate exactly as with `loss.backward()`.
+    The frames keep the gradients of every step (that is what they are for) and the graph's
+    ops, not the dropped intermediate tensors.
     """
     from tinygrad_nn.autograd import backward_steps
 
@@ -83,11 +99,12 @@ def backward_frames(
         if grad is None
         else np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=loss.data.dtype)
     )
-    accumulated: dict[int, np.ndarray] = {id(loss): seed.copy()}
-    contributions: dict[int, int] = {id(loss): 1}
+    top = vertex(loss)
+    accumulated: dict[int, np.ndarray] = {id(top): seed.copy()}
+    contributions: dict[int, int] = {id(top): 1}
     frames: list[BackwardFrame] = []
     for k, step in enumerate(steps):
-        for p, g in zip(step.op.parents, step.input_grads, strict=True):
+        for p, g in zip(step.op.inputs, step.input_grads, strict=True):
             if g is None:
                 continue
             prev = accumulated.get(id(p))
@@ -109,32 +126,47 @@ def backward_frames(
     return frames
 
 
-def draw_frame(frame: BackwardFrame, final: BackwardFrame | None = None, **draw_kw: Any) -> Drawing:
+def draw_frame(
+    frame: BackwardFrame,
+    final: BackwardFrame | None = None,
+    graph: Graph | None = None,
+    **draw_kw: Any,
+) -> Drawing:
     """The graph at this step: processed node in orange, gradient-carrying edges highlighted,
     each node's accumulated gradient so far; `final` (the last frame) lets not-yet-reached
     nodes show a placeholder line so the layout stays put from frame to frame."""
-    deco = Decorations(grads=frame.accumulated, title=frame.describe())
-    deco.node_attrs[id(frame.tensor)] = dict(PROCESSED)
-    deco.node_lines[id(frame.tensor)] = [
-        (f"processing: dZ ‖·‖ {_norm(frame.grad_output)}", "#c25e00")
-    ]
+    g = graph or read_graph(frame.root, draw_kw.get("notation"))
+    names = g.names
+    deco = Decorations(grads=frame.accumulated, title=frame.describe(g))
+    op = frame.op
+    flows: list[tuple[tuple[int, int, int], np.ndarray, Vertex]] = []  # edge, grad, receiver
+    leaf = g.folded.get(id(op))
+    if leaf is not None:  # a transpose drawn on the edges from its parameter: light those up
+        (gr,) = frame.input_grads
+        for c in g.consumers.get(id(leaf), []):
+            for i, p in enumerate(c.inputs):
+                if p is op and gr is not None:
+                    flows.append(((id(op), id(c), i), gr, leaf))
+    else:
+        deco.node_attrs[id(op)] = dict(PROCESSED, id="current")
+        deco.node_lines[id(op)] = [
+            (f"processing: {names.grad_of(op)} norm {_norm(frame.grad_output)}", "#c25e00")
+        ]
+        for i, (p, gr) in enumerate(zip(op.inputs, frame.input_grads, strict=True)):
+            if gr is not None:
+                flows.append(((id(p), id(op), i), gr, p))
+    for key, gr, receiver in flows:
+        label = f"{names.grad_of(receiver)} {fmt_shape(gr.shape)} norm {_norm(gr)}"
+        deco.edge_attrs[key] = dict(FLOW, label=label)
     for tid, n in frame.contributions.items():
         if n >= 2:
-            deco.node_lines.setdefault(tid, []).append((f"grad accumulated from {n} uses", "w"))
+            deco.node_lines.setdefault(tid, []).append((f"grad summed from {n} uses", "w"))
     if final is not None:
         for tid in final.accumulated:
             if tid not in frame.accumulated:
                 deco.node_lines.setdefault(tid, []).append(("grad: not reached yet", "#999999"))
-    for i, (p, g) in enumerate(zip(frame.op.parents, frame.input_grads, strict=True)):
-        if g is not None:
-            deco.edge_attrs[(id(p), id(frame.tensor), i)] = dict(
-                FLOW, label=f"grad ← {fmt_shape(g.shape)} ‖·‖ {_norm(g)}", dir="back"
-            )
     deco.legend.append(
-        (
-            "node being processed",
-            dict(shape="box", style="filled", **{k: v for k, v in PROCESSED.items()}),
-        )
+        ("being processed", dict(shape="box", style="filled", **dict(PROCESSED.items())))
     )
     draw_kw.setdefault("show_grad", True)
     return build(frame.root, deco=deco, **draw_kw)
@@ -157,7 +189,8 @@ def render_frames(
 ) -> list[bytes]:
     """Each frame rendered (`svg` or `png` bytes)."""
     frames = _frames_of(source)
-    return [pipe(draw_frame(f, frames[-1], **draw_kw), format) for f in frames]
+    g = read_graph(frames[0].root, draw_kw.get("notation"))
+    return [pipe(draw_frame(f, frames[-1], graph=g, **draw_kw), format) for f in frames]
 
 
 _PROLOG = re.compile(rb"^.*?(?=<svg)", re.S)
@@ -184,16 +217,18 @@ def replay_html(
     the frames with buttons, a slider and the arrow keys."""
     frames = _frames_of(source)
     svgs = render_frames(frames, "svg", **draw_kw)
+    g = read_graph(frames[0].root, draw_kw.get("notation"))
+    captions = [f.describe(g) for f in frames]
     slides = "\n".join(
-        f'<div class="frame" data-caption="{html.escape(f.describe())}"'
+        f'<div class="frame" data-caption="{html.escape(c)}"'
         f"{'' if k == 0 else ' hidden'}>{_PROLOG.sub(b'', s).decode('utf-8')}</div>"
-        for k, (f, s) in enumerate(zip(frames, svgs, strict=True))
+        for k, (c, s) in enumerate(zip(captions, svgs, strict=True))
     )
     return _PAGE.format(
         title=html.escape(title),
         n_max=len(frames) - 1,
         slides=slides,
-        captions=json.dumps([f.describe() for f in frames]),
+        captions=json.dumps(captions),
     )
 
 
@@ -229,6 +264,10 @@ def save_replay_gif(
     images = [
         Image.open(io.BytesIO(png)).convert("RGB")
         for png in render_frames(source, "png", **draw_kw)
+    ]
+    images = [
+        i if i.width <= GIF_WIDTH else i.resize((GIF_WIDTH, round(i.height * GIF_WIDTH / i.width)))
+        for i in images
     ]
     width, height = max(i.width for i in images), max(i.height for i in images)
     padded = []
