@@ -10,6 +10,7 @@ kept on purpose by `tinygrad_nn.viz.record()`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,24 +56,36 @@ def fact(op: Op, attr: str, default: Any) -> Any:
     return getattr(type(op), attr, default)
 
 
+def _seq(op: Op) -> int:
+    return op.seq
+
+
 def topo_order(root: Tensor) -> list[Vertex]:
-    """Every vertex that produced `root` (and root's), inputs before the ops that use them."""
-    order: list[Vertex] = []
-    seen: set[int] = set()
-    stack: list[tuple[Vertex, bool]] = [(vertex(root), False)]
+    """Every vertex that produced `root` (and root's), inputs before the ops that use them.
+
+    Ops are taken in creation order (a topological order); each leaf comes just before the
+    first op that uses it.
+    """
+    top = vertex(root)
+    if not isinstance(top, Op):
+        return [top]
+    ops = [top]
+    seen = {id(top)}
+    stack = [top]
     while stack:
-        v, expanded = stack.pop()
-        if expanded:
-            order.append(v)
-            continue
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        stack.append((v, True))
-        if isinstance(v, Op):
-            for p in reversed(v.inputs):
-                if id(p) not in seen:
-                    stack.append((p, False))
+        for p in stack.pop().inputs:
+            if isinstance(p, Op) and id(p) not in seen:
+                seen.add(id(p))
+                ops.append(p)
+                stack.append(p)
+    ops.sort(key=_seq)
+    order: list[Vertex] = []
+    for op in ops:
+        for p in op.inputs:
+            if id(p) not in seen:
+                seen.add(id(p))
+                order.append(p)
+        order.append(op)
     return order
 
 
@@ -168,7 +181,11 @@ def data_summary(a: np.ndarray) -> str:
 
 
 def nonfinite_counts(a: np.ndarray | None) -> tuple[int, int]:
-    if a is None or a.dtype.kind != "f" or np.isfinite(a).all():
+    if a is None or a.dtype.kind != "f":
+        return 0, 0
+    if a.size == 1 and math.isfinite(a.item()):  # (0-d constants: the common case, fast)
+        return 0, 0
+    if np.isfinite(a).all():
         return 0, 0
     return int(np.isnan(a).sum()), int(np.isinf(a).sum())
 
@@ -254,13 +271,13 @@ class Scopes:
     tensor_names: dict[int, str] = field(default_factory=dict)  # id(leaf tensor) -> dotted name
 
 
-def collect_scopes(order: list[Vertex]) -> Scopes:
+def collect_scopes(ops: list[Vertex], leaves: list[Vertex]) -> Scopes:
     """Cluster each op by its `op.scope`; put each parameter with the module that owns it."""
     sc = Scopes()
     roots: dict[int, tuple[dict[int, str], dict[int, str]]] = {}
     owner_path: dict[int, tuple[int, ...]] = {}  # id(module) -> path of the first scope seen
-    for t in order:
-        scope = getattr(t, "scope", None) if isinstance(t, Op) else None
+    for t in ops:
+        scope = t.scope
         if not scope:
             continue
         outer = scope[0]
@@ -282,8 +299,8 @@ def collect_scopes(order: list[Vertex]) -> Scopes:
     # a parameter joins the cluster of the module whose attribute it is
     for mod_names, tensor_names in roots.values():
         by_name = {name: mid for mid, name in mod_names.items()}
-        for t in order:
-            if isinstance(t, Op) or id(t) not in tensor_names:
+        for t in leaves:
+            if id(t) not in tensor_names:
                 continue
             owner = tensor_names[id(t)].rpartition(".")[0]
             mid = by_name.get(owner)

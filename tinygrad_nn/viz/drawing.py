@@ -9,6 +9,7 @@ measures it alike and it stays inside its box.
 
 from __future__ import annotations
 
+import gc
 import html
 import warnings
 from collections import Counter, defaultdict
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from tinygrad_nn.ops import Op
 from tinygrad_nn.viz._graph import (
     SMALL,
     Scopes,
@@ -157,34 +159,31 @@ def _group_by_scope(order: list[Vertex], scopes: Scopes, depth: int) -> dict[int
 
 
 def _chains(
-    order: list[Vertex], consumers: dict[int, list[Vertex]], taken: set[int], root: Vertex
+    ops: list[Vertex], consumers: dict[int, list[Vertex]], taken: set[int], root: Vertex
 ) -> list[list[Vertex]]:
     """Maximal runs of ops t1 -> t2 -> ... where each feeds only the next (3 or more)."""
 
-    def link(t: Vertex) -> Vertex | None:
+    following: dict[int, Vertex] = {}  # id(op) -> the op it alone feeds, when that links
+    for t in ops:
+        if t is root or id(t) in taken:
+            continue
         users = consumers.get(id(t))
-        if not users or t is root:
-            return None
+        if not users:
+            continue
         u = users[0]
-        if u is root or any(v is not u for v in users):
-            return None  # the output stays visible; a fork ends the chain
-        return u if id(u) not in taken else None
-
-    has_pred: set[int] = set()
-    for t in order:
-        if is_op(t) and id(t) not in taken:
-            u = link(t)
-            if u is not None:
-                has_pred.add(id(u))
+        if u is root or id(u) in taken or any(v is not u for v in users):
+            continue  # the output stays visible; a fork ends the chain
+        following[id(t)] = u
+    has_pred = {id(u) for u in following.values()}
     chains = []
-    for t in order:
-        if not is_op(t) or id(t) in taken or id(t) in has_pred:
+    for t in ops:
+        if id(t) in taken or id(t) in has_pred:
             continue
         chain = [t]
-        u = link(t)
+        u = following.get(id(t))
         while u is not None:
             chain.append(u)
-            u = link(u)
+            u = following.get(id(u))
         if len(chain) >= 3:
             chains.append(chain)
     return chains
@@ -238,6 +237,8 @@ class Graph:
 
     root: Vertex
     order: list[Vertex]  # topological, without the transposes drawn on edges
+    ops: list[Vertex]  # the ops of `order`
+    leaves: list[Vertex]  # the leaves of `order` that are not constants
     ins: dict[int, list[Vertex]]  # id(op) -> its inputs as drawn (a folded transpose's leaf)
     consumers: dict[int, list[Vertex]]
     folded: dict[int, Vertex]  # id(transpose op) -> the leaf it transposes, drawn as ^T
@@ -252,55 +253,68 @@ def read_graph(root: Tensor, notation: Literal["math"] | None = None) -> Graph:
     order = topo_order(root)
     top = vertex(root)
     raw_consumers: dict[int, list[Vertex]] = defaultdict(list)
-    for v in order:
-        for p in inputs_of(v):
-            raw_consumers[id(p)].append(v)
     # A transpose of a leaf (W.T in nn.Linear) is drawn on the edge, not as a node of its own
-    folded = {
-        id(v): v.inputs[0]
-        for v in order
-        if is_op(v)
-        and v is not top
-        and fact(v, "role", "") == "transpose"
-        and not is_op(v.inputs[0])
-    }
-    ins: dict[int, list[Vertex]] = {}
-    consumers: dict[int, list[Vertex]] = defaultdict(list)
-    drawn = [v for v in order if id(v) not in folded]
-    for v in drawn:
-        if is_op(v):
-            ins[id(v)] = [folded.get(id(p), p) if is_op(p) else p for p in v.inputs]
-            for p in ins[id(v)]:
+    folded: dict[int, Vertex] = {}
+    ops: list[Vertex] = []
+    leaves: list[Vertex] = []
+    for v in order:
+        if isinstance(v, Op):
+            ops.append(v)
+            for p in v.inputs:
+                raw_consumers[id(p)].append(v)
+            if (
+                v is not top
+                and getattr(v, "role", "") == "transpose"
+                and not isinstance(v.inputs[0], Op)
+            ):
+                folded[id(v)] = v.inputs[0]
+        elif v.name is not None or v.requires_grad or v.data.ndim:
+            leaves.append(v)  # (not a constant: those are drawn by their value)
+    ins: dict[int, Any] = {}
+    consumers: dict[int, list[Vertex]] = raw_consumers
+    drawn = order
+    if folded:
+        consumers = defaultdict(list)
+        drawn = [v for v in order if id(v) not in folded]
+        ops = [v for v in ops if id(v) not in folded]
+    for v in ops:
+        drawn_in = [folded.get(id(p), p) for p in v.inputs] if folded else v.inputs
+        ins[id(v)] = drawn_in
+        if folded:
+            for p in drawn_in:
                 consumers[id(p)].append(v)
-    scopes = collect_scopes(order)
+    scopes = collect_scopes(ops, leaves)
     maths = math_labels(order, raw_consumers, scopes.tensor_names) if notation == "math" else {}
     names = Names(math=maths)
     counters: Counter[str] = Counter()
-    for v in drawn:
+    for v in ops:
         math = maths.get(id(v))
-        kind = role(v)
+        label = getattr(v, "label", None)  # set only when the program named the tensor
+        if math is not None:
+            names.name[id(v)], names.grad[id(v)] = math.name, math.grad_name
+        elif label:
+            names.name[id(v)], names.grad[id(v)] = label, "d" + label
+    for v in leaves:
+        math = maths.get(id(v))
         if math is not None:
             names.name[id(v)], names.grad[id(v)] = math.name, math.grad_name
             continue
-        if kind in ("parameter", "input"):
-            dotted = scopes.tensor_names.get(id(v))
-            # nn.Module names a parameter after its attribute ("weight"): say whose
-            name = dotted if dotted and (v.name is None or dotted.endswith(v.name)) else v.name
-            if name is None and kind == "input":
-                name = _argument_name(v, consumers)
-            if name is None:
-                counters[kind] += 1
-                name = f"{kind}{counters[kind]}"
-            names.name[id(v)], names.grad[id(v)] = name, "grad"
-        elif kind == "op" and name_of(v):
-            names.name[id(v)] = str(name_of(v))
-            names.grad[id(v)] = "d" + str(name_of(v))
+        kind = role(v)
+        dotted = scopes.tensor_names.get(id(v))
+        # nn.Module names a parameter after its attribute ("weight"): say whose
+        name = dotted if dotted and (v.name is None or dotted.endswith(v.name)) else v.name
+        if name is None and kind == "input":
+            name = _argument_name(v, consumers)
+        if name is None:
+            counters[kind] += 1
+            name = f"{kind}{counters[kind]}"
+        names.name[id(v)], names.grad[id(v)] = name, "grad"
     for tid, leaf in folded.items():
         math = maths.get(tid)
         base = names.name.get(id(leaf), "W").rpartition(".")[2]
         names.name[tid] = math.name if math is not None else f"{base}^T"
         names.grad[tid] = "d" + names.name[tid]
-    return Graph(top, drawn, ins, consumers, folded, scopes, names)
+    return Graph(top, drawn, ops, leaves, ins, consumers, folded, scopes, names)
 
 
 def _argument_name(v: Vertex, consumers: dict[int, list[Vertex]]) -> str | None:
@@ -357,9 +371,32 @@ def build(
     deco: Decorations | None = None,
 ) -> Drawing:
     """The work behind `draw`; `deco` adds the colours and notes of replay / check_graph."""
+    paused = gc.isenabled()
+    gc.disable()  # many small objects: the collector would walk the whole graph repeatedly
+    try:
+        return _build(
+            root, show_data, show_grad, rankdir, group_modules, max_nodes, notation, legend,
+            recording, deco or Decorations(),
+        )  # fmt: skip
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build(
+    root: Tensor,
+    show_data: bool,
+    show_grad: bool,
+    rankdir: str,
+    group_modules: bool,
+    max_nodes: int | None,
+    notation: Literal["math"] | None,
+    legend: bool,
+    recording: Recording | None,
+    deco: Decorations,
+) -> Drawing:
     if max_nodes is not None and max_nodes < 2:
         raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes}")
-    deco = deco or Decorations()
     g_read = read_graph(root, notation)
     order, ins, consumers, names = g_read.order, g_read.ins, g_read.consumers, g_read.names
     top = g_read.root
@@ -373,7 +410,7 @@ def build(
             stacklevel=3,
         )
     if max_nodes is not None and len(order) > max_nodes:
-        group = _collapse(order, ins, consumers, g_read.scopes, top, max_nodes, group_modules)
+        group = _collapse(g_read, max_nodes, group_modules)
 
     def grad_of(v: Vertex) -> np.ndarray | None:
         if deco.grads is not None:
@@ -392,10 +429,10 @@ def build(
         return None if recording is None else recording.input_grad(v, i)
 
     # first non-finite value (forward order) and gradient (backward order)
-    bad_value = next((v for v in order if sum(nonfinite_counts(value_of(v)))), None)
+    bad_value, some_dropped = _first_nonfinite_value(order)
     bad_grad = None
     if show_grad:
-        bad_grad = next((v for v in reversed(order) if sum(nonfinite_counts(grad_of(v)))), None)
+        bad_grad = _first_nonfinite_grad(order, grad_of, deco.grads is None and recording is None)
 
     dflt = _default_dtype()
     g = Drawing(
@@ -431,7 +468,7 @@ def build(
         g.attr(label="\n".join(notes), labelloc="t", labeljust="l", fontsize="12")
 
     clusters: dict[tuple[int, ...], list[tuple[str, dict[str, str]]]] = defaultdict(list)
-    node_id = {id(v): f"n{i}" for i, v in enumerate(order)}
+    node_id: dict[int, str] = {}  # only drawn vertices get a node (a big graph has few)
     used_styles: set[str] = set()
     scopes = g_read.scopes
 
@@ -450,7 +487,9 @@ def build(
         if nan or inf:
             lines.append((f"value: {nan} NaN, {inf} Inf", "w"))
         if v is bad_value:
-            lines.append(("first non-finite value", "w"))
+            lines.append(
+                ("first non-finite value" + (" among those kept" if some_dropped else ""), "w")
+            )
             attrs.update(NONFINITE)
         if v is bad_grad:
             lines.append(("first non-finite gradient", "w"))
@@ -461,6 +500,7 @@ def build(
             attrs["penwidth"] = attrs.get("penwidth", "2")
         attrs["label"] = _html(lines)
         path = scopes.node_path.get(id(v), ()) if group_modules else ()
+        node_id[id(v)] = f"n{len(node_id)}"
         clusters[path].append((node_id[id(v)], attrs))
 
     # ---------------------------------------------------------------------- summary nodes
@@ -495,12 +535,17 @@ def build(
 
     # ----------------------------------------------------------------------------- edges
     seen_summary_edges: set[tuple[str, str]] = set()
-    for v in order:
-        if not is_op(v):
-            continue
+    for v in g_read.ops:
+        drawn_inputs = ins[id(v)]
+        key_v = group.get(id(v))
+        if key_v is not None:
+            for p in drawn_inputs:
+                if group.get(id(p)) != key_v:
+                    break
+            else:
+                continue  # inside one summary node
         head = vid(v)
         args = fact(v, "arg_names", ())
-        drawn_inputs = ins[id(v)]
         for i, p in enumerate(drawn_inputs):
             original = v.inputs[i]
             tail = vid(p)
@@ -553,6 +598,36 @@ def build(
     return g
 
 
+def _first_nonfinite_value(order: list[Vertex]) -> tuple[Vertex | None, bool]:
+    """The first vertex (forward order) whose known value has NaN/Inf; and whether some
+    intermediate before it was dropped, so that the true first may be unknown."""
+    dropped = False
+    for v in order:
+        if isinstance(v, Op):
+            t = v.out()
+            if t is None:
+                dropped = True
+                continue
+            a = t.data
+        else:
+            a = v.data
+        if a.dtype.kind == "f" and sum(nonfinite_counts(a)):
+            return v, dropped
+    return None, False
+
+
+def _first_nonfinite_grad(order: list[Vertex], grad_of: Any, plain: bool) -> Vertex | None:
+    """The first vertex in backward order whose known gradient has NaN/Inf."""
+    for v in reversed(order):
+        if plain:  # only .grad is known: skip ops whose tensor is gone, and absent grads
+            t = v.out() if isinstance(v, Op) else v
+            if t is None or t.grad is None:
+                continue
+        if sum(nonfinite_counts(grad_of(v))):
+            return v
+    return None
+
+
 def _vertex_lines(
     v: Vertex,
     kind: str,
@@ -602,31 +677,25 @@ def _vertex_lines(
     return lines
 
 
-def _collapse(
-    order: list[Vertex],
-    ins: dict[int, list[Vertex]],
-    consumers: dict[int, list[Vertex]],
-    scopes: Scopes,
-    root: Vertex,
-    max_nodes: int,
-    use_modules: bool,
-) -> dict[int, Any]:
-    """Map id(tensor) -> summary key so that at most `max_nodes` nodes remain."""
+def _collapse(graph: Graph, max_nodes: int, use_modules: bool) -> dict[int, Any]:
+    """Map id(vertex) -> summary key so that at most `max_nodes` nodes remain."""
+    order, ins, consumers, scopes = graph.order, graph.ins, graph.consumers, graph.scopes
+    root = graph.root
 
     def count(group: dict[int, Any]) -> int:
         return len(order) - len(group) + len(set(group.values()))
 
-    def absorb_leaves(group: dict[int, Any], constants_only: bool = False) -> None:
-        """A leaf used only inside one summary joins it (for chains: only constants)."""
+    def absorb_leaves(group: dict[int, Any]) -> None:
+        """A leaf used only inside one summary joins it."""
         for t in order:
-            if (
-                not is_op(t)
-                and id(t) not in group
-                and (not constants_only or role(t) == "constant")
-            ):
-                keys = {group.get(id(u)) for u in consumers.get(id(t), [])}
-                if len(keys) == 1 and None not in keys:
-                    group[id(t)] = keys.pop()
+            if isinstance(t, Op) or id(t) in group:
+                continue
+            users = consumers.get(id(t))
+            if not users:
+                continue
+            key = group.get(id(users[0]))
+            if key is not None and all(group.get(id(u)) == key for u in users):
+                group[id(t)] = key
 
     group: dict[int, Any] = {}
     if use_modules and scopes.node_path:
@@ -638,20 +707,31 @@ def _collapse(
             if count(trial) <= max_nodes:
                 return group
     if count(group) > max_nodes:
-        for chain in _chains(order, consumers, set(group), root):
+        for chain in _chains(graph.ops, consumers, set(group), root):
             key = ("chain", id(chain[0]))
             for t in chain:
                 group[id(t)] = key
-        absorb_leaves(group, constants_only=True)
+            for t in chain:  # a constant used only inside the chain joins it
+                for p in ins[id(t)]:
+                    if (
+                        not isinstance(p, Op)
+                        and p.name is None
+                        and not p.requires_grad
+                        and not p.data.ndim
+                        and len(consumers[id(p)]) == 1
+                    ):
+                        group[id(p)] = key
     if count(group) > max_nodes:
         # keep the nodes nearest the output, fold everything further back into one node
         vertex = {id(t): group.get(id(t), ("t", id(t))) for t in order}
         parents_of: dict[Any, set[Any]] = defaultdict(set)
         for t in order:
-            if is_op(t):
+            if isinstance(t, Op):
+                vt = vertex[id(t)]
                 for p in ins[id(t)]:
-                    if vertex[id(p)] != vertex[id(t)]:
-                        parents_of[vertex[id(t)]].add(vertex[id(p)])
+                    vp = vertex[id(p)]
+                    if vp != vt:
+                        parents_of[vt].add(vp)
         keep: list[Any] = [vertex[id(root)]]
         kept = {keep[0]}
         i = 0
