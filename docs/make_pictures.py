@@ -84,7 +84,8 @@ def default_drawings() -> dict[str, object]:
     from tinygrad_nn.examples.relu_softmax import graph_loss as relu_softmax_loss
 
     out: dict[str, object] = {}
-    for name, make in (("train", train_loss), ("relu_softmax", relu_softmax_loss), ("mlp4", mlp4_loss)):
+    graphs = (("train", train_loss), ("relu_softmax", relu_softmax_loss), ("mlp4", mlp4_loss))
+    for name, make in graphs:
         loss = make()
         loss.backward()
         out[f"default_{name}"] = draw(loss)
@@ -117,13 +118,13 @@ def main(out: Path, png: bool = False, defaults_only: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
-    def save(drawing: object, name: str) -> None:
+    def save(drawing: object, name: str, as_png: bool = False) -> None:
         written.append(render(drawing, out / f"{name}.svg"))  # type: ignore[arg-type]
-        if png:
+        if png or as_png:
             written.append(render(drawing, out / f"{name}.png"))  # type: ignore[arg-type]
 
     for name, drawing in default_drawings().items():
-        save(drawing, name)
+        save(drawing, name, as_png=True)  # the docs show these as PNG, before and after
     from tinygrad_nn.examples.relu_softmax import graph_loss as relu_softmax_loss
 
     frames = backward_frames(relu_softmax_loss())
@@ -135,6 +136,14 @@ def main(out: Path, png: bool = False, defaults_only: bool = False) -> None:
         for path in written:
             print(f"wrote {path}")
         return
+
+    from tinygrad_nn.viz import record  # (newer than the "before" pictures' checkout)
+
+    with record() as rec:  # on purpose: every value and every step's gradient
+        recorded = relu_softmax_loss()
+        recorded.backward()
+    save(draw(recorded, notation="math", recording=rec), "every_edge_math", as_png=True)
+    del rec
 
     t = tutorial_mlp()
     save(draw(t["J"]), "mlp")
@@ -159,8 +168,7 @@ def main(out: Path, png: bool = False, defaults_only: bool = False) -> None:
 
     a = Tensor(rng.normal(size=(3, 4)), requires_grad=True, name="a")
     b = Tensor(rng.normal(size=(3, 4)), requires_grad=True, name="b")
-    bad = (apply(WrongMul, a, b).tanh() * 3.0).sum()
-    save(check_graph(bad).draw(), "check_graph")
+    save(check_graph(lambda: (apply(WrongMul, a, b).tanh() * 3.0).sum()).draw(), "check_graph")
 
     with np.errstate(all="ignore"):
         v = Tensor([1.0, -1.0, 2.0], requires_grad=True, name="v")

@@ -259,8 +259,12 @@ def test_every_op_class_states_what_drawings_need() -> None:
             a for a in ("arg_names", "broadcasts", "role", "grad_rule") if a not in vars(cls)
         ]
         assert not missing, f"{cls.__name__} lacks drawing facts {missing} (see ops.Op)"
-        n_inputs = len(inspect.signature(cls.forward).parameters) - 1 - sum(
-            p.kind is p.KEYWORD_ONLY for p in inspect.signature(cls.forward).parameters.values()
+        n_inputs = (
+            len(inspect.signature(cls.forward).parameters)
+            - 1
+            - sum(
+                p.kind is p.KEYWORD_ONLY for p in inspect.signature(cls.forward).parameters.values()
+            )
         )
         variadic = any(
             p.kind is p.VAR_POSITIONAL for p in inspect.signature(cls.forward).parameters.values()

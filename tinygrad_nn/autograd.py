@@ -366,7 +366,7 @@ class Tensor:
 
     @property
     def name(self) -> str | None:
-        """A label for drawings (its op keeps it, so a drawing shows it after the tensor is dropped)."""
+        """A label for drawings (kept by its op: drawings show it after the tensor is dropped)."""
         return self._name
 
     @name.setter

@@ -1,8 +1,9 @@
 """Graph drawing: see the graph that produced a tensor, replay its backward, check each op.
 
-Reads the graph only; never changes it, never re-runs forward, never keeps arrays alive that
-the program dropped (unless asked to, inside `record()`). Building a `graphviz.Digraph` needs no Graphviz
-program; rendering uses the system `dot`, else the `graphviz-pure` wheel.
+Reads the graph only; never changes it, never re-runs forward, never keeps arrays alive
+that the program dropped (unless asked to, inside `record()`). Building a
+`graphviz.Digraph` needs no Graphviz program; rendering uses the system `dot`, else the
+`graphviz-pure` wheel.
 """
 
 from tinygrad_nn.viz.check import GraphCheck, NodeCheck, check_graph, check_op

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tinygrad_nn.autograd import Tensor
 
 EXAMPLES_PACKAGE = "tinygrad_nn.examples"
+MAX_NODES = 60  # as tinygrad_nn.viz.drawing.MAX_NODES (not imported: the CLI starts fast)
 
 
 def available_examples() -> list[str]:
@@ -47,16 +48,18 @@ def load_example_loss(name: str) -> Tensor:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    from tinygrad_nn.viz import check_graph, draw, render
+    from tinygrad_nn.viz import check_graph, draw, record, render
 
-    loss = load_example_loss(args.example)
-    if args.check:
-        drawing = check_graph(loss).draw(
+    if args.check:  # check_graph records the forward pass of the function it is given
+        drawing = check_graph(lambda: load_example_loss(args.example)).draw(
             notation=args.notation, rankdir=args.rankdir, max_nodes=args.max_nodes
         )
     else:
-        if args.after_backward:
-            loss.backward()
+        # recorded on purpose: values of intermediates and the gradient on every edge
+        with record() as rec:
+            loss = load_example_loss(args.example)
+            if args.after_backward:
+                loss.backward()
         drawing = draw(
             loss,
             show_data=args.show_data,
@@ -64,6 +67,7 @@ def graph_command(args: argparse.Namespace) -> int:
             notation=args.notation,
             rankdir=args.rankdir,
             max_nodes=args.max_nodes,
+            recording=rec,
         )
     out = render(drawing, args.output)
     print(f"wrote {out}")
@@ -112,12 +116,12 @@ def add_subcommands(subparsers: Any) -> None:
     common.add_argument(
         "--notation", choices=["math"], default=None, help="label MLPs as W[l], b[l], Z[l], A[l]"
     )
-    common.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR")
+    common.add_argument("--rankdir", choices=["TB", "LR", "BT", "RL"], default="TB")
     common.add_argument(
         "--max-nodes",
         type=int,
-        default=None,
-        help="collapse modules / repeated chains above this many nodes",
+        default=MAX_NODES,
+        help=f"collapse modules / repeated chains above this many nodes (default {MAX_NODES})",
     )
 
     g = subparsers.add_parser(
@@ -132,7 +136,7 @@ def add_subcommands(subparsers: Any) -> None:
     g.add_argument(
         "--after-backward",
         action="store_true",
-        help="run backward first and show each gradient's shape and norm",
+        help="run backward first and show the gradient on every edge (shape, norm)",
     )
     g.add_argument("--show-data", action="store_true", help="show min/mean/max of values")
     g.add_argument(

@@ -32,9 +32,7 @@ from tinygrad_nn.viz._graph import (
     fmt_num,
     fmt_shape,
     fmt_value,
-    inputs_of,
     is_op,
-    name_of,
     nonfinite_counts,
     role,
     topo_order,
@@ -124,10 +122,8 @@ def _legend_table(rows: list[tuple[str, dict[str, str]]]) -> str:
             f'<TD BGCOLOR="{fill}" COLOR="{attrs.get("color", "#666666")}" '
             f'BORDER="1" WIDTH="14"> </TD><TD ALIGN="LEFT">{html.escape(text)}</TD>'
         )
-    rows_html = "".join(f"<TR>{''.join(cells[k:k + 4])}</TR>" for k in range(0, len(cells), 4))
-    return (
-        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">{rows_html}</TABLE>>'
-    )
+    rows_html = "".join(f"<TR>{''.join(cells[k : k + 4])}</TR>" for k in range(0, len(cells), 4))
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">{rows_html}</TABLE>>'
 
 
 def _plain(text: str) -> str:
@@ -398,7 +394,7 @@ def _build(
     if max_nodes is not None and max_nodes < 2:
         raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes}")
     g_read = read_graph(root, notation)
-    order, ins, consumers, names = g_read.order, g_read.ins, g_read.consumers, g_read.names
+    order, ins, names = g_read.order, g_read.ins, g_read.names
     top = g_read.root
 
     # ------------------------------------------------ collapsing: id(vertex) -> summary key
@@ -446,7 +442,7 @@ def _build(
             "labeljust": "l",
             "newrank": "true",
         },
-        node_attr={"fontname": FONT, "fontsize": "12", "margin": "0.1,0.04"},
+        node_attr={"fontname": FONT, "fontsize": "12", "margin": "0.14,0.05"},
         edge_attr={
             "fontname": FONT,
             "fontsize": SMALL_PT,

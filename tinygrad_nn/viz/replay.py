@@ -155,9 +155,11 @@ def draw_frame(
         for i, (p, gr) in enumerate(zip(op.inputs, frame.input_grads, strict=True)):
             if gr is not None:
                 flows.append(((id(p), id(op), i), gr, p))
-    for key, gr, receiver in flows:
+    for k, (key, gr, receiver) in enumerate(flows):
         label = f"{names.grad_of(receiver)} {fmt_shape(gr.shape)} norm {_norm(gr)}"
         deco.edge_attrs[key] = dict(FLOW, label=label)
+        if leaf is not None and k == 0:
+            deco.edge_attrs[key]["id"] = "current"  # where the page scrolls to
     for tid, n in frame.contributions.items():
         if n >= 2:
             deco.node_lines.setdefault(tid, []).append((f"grad summed from {n} uses", "w"))
@@ -284,40 +286,73 @@ def save_replay_gif(
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
-#bar {{ position: sticky; top: 0; background: #fff; padding: .5em 0;
-        border-bottom: 1px solid #ddd; }}
-#bar button {{ font-size: 1em; min-width: 2.5em; }}
-#slider {{ width: 40%; vertical-align: middle; }}
-#caption {{ margin-top: .4em; color: #333; }}
-.frame svg {{ max-width: 100%; height: auto; }}
+html, body {{ margin: 0; height: 100%; font-family: Helvetica, Arial, sans-serif; }}
+#bar {{ position: fixed; top: 0; left: 0; right: 0; height: 84px; box-sizing: border-box;
+        padding: 8px 12px; background: #fff; border-bottom: 1px solid #ddd; z-index: 1; }}
+#bar h1 {{ font-size: 16px; margin: 0 1em 0 0; display: inline; }}
+#bar button {{ font-size: 14px; min-width: 2.5em; }}
+#slider {{ width: 30%; vertical-align: middle; }}
+#caption {{ margin-top: 6px; color: #222; font-size: 15px; white-space: nowrap;
+            overflow: hidden; text-overflow: ellipsis; }}
+#view {{ position: fixed; top: 84px; left: 0; right: 0; bottom: 0; overflow: auto;
+         cursor: grab; }}
+.frame svg {{ display: block; margin: 0 auto; }}
 </style></head><body>
-<h1 style="font-size:1.2em">{title}</h1>
 <div id="bar">
-<button id="first" title="first step (Home)">&laquo; first</button>
+<h1>{title}</h1>
+<button id="first" title="first step (Home)">&laquo;</button>
 <button id="prev" title="previous step (left arrow)">&lsaquo; prev</button>
 <button id="play" title="play / pause (space)">play</button>
 <button id="next" title="next step (right arrow)">next &rsaquo;</button>
-<button id="last" title="last step (End)">last &raquo;</button>
+<button id="last" title="last step (End)">&raquo;</button>
 <input id="slider" type="range" min="0" max="{n_max}" value="0">
 <span id="counter"></span>
+<button id="zoomout" title="zoom out (-)">&minus;</button>
+<button id="zoom1" title="actual size (0)">100%</button>
+<button id="zoomin" title="zoom in (+)">+</button>
+<button id="fit" title="whole graph (f)">fit</button>
 <div id="caption"></div>
 </div>
+<div id="view">
 {slides}
+</div>
 <script>
 (function () {{
   var frames = document.querySelectorAll('.frame');
   var captions = {captions};
   var slider = document.getElementById('slider');
-  var k = 0, timer = null;
+  var view = document.getElementById('view');
+  var k = 0, timer = null, zoom = null;  // null: as large as fits the width, at most 100%
+  function natural(svg) {{  // Graphviz writes its size in pt: 1pt = 4/3 px
+    return [parseFloat(svg.getAttribute('width')) * 4 / 3,
+            parseFloat(svg.getAttribute('height')) * 4 / 3];
+  }}
+  function size(f) {{
+    var svg = f.querySelector('svg'), wh = natural(svg);
+    var z = zoom === null ? Math.min(1, (view.clientWidth - 16) / wh[0]) : zoom;
+    svg.style.width = (wh[0] * z) + 'px';
+    svg.style.height = (wh[1] * z) + 'px';
+  }}
+  function focus(f) {{  // keep the current op (and its neighbours) in the middle of the view
+    var node = f.querySelector('#current');
+    if (!node) return;
+    var r = node.getBoundingClientRect(), v = view.getBoundingClientRect();
+    view.scrollTop += (r.top + r.height / 2) - (v.top + view.clientHeight / 2);
+    view.scrollLeft += (r.left + r.width / 2) - (v.left + view.clientWidth / 2);
+  }}
   function show(i) {{
     k = Math.max(0, Math.min(frames.length - 1, i));
     frames.forEach(function (f, j) {{ f.hidden = j !== k; }});
+    size(frames[k]);
+    focus(frames[k]);
     slider.value = k;
     document.getElementById('counter').textContent = (k + 1) + ' / ' + frames.length;
-    document.getElementById('caption').textContent = captions[k];
+    var caption = document.getElementById('caption');
+    caption.textContent = captions[k];
+    caption.title = captions[k];
     if (history.replaceState) history.replaceState(null, '', '#' + (k + 1));
   }}
+  function setZoom(z) {{ zoom = z; show(k); }}
   function play() {{
     var button = document.getElementById('play');
     if (timer) {{ clearInterval(timer); timer = null; button.textContent = 'play'; return; }}
@@ -329,19 +364,44 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
       }} else show(k + 1);
     }}, 1200);
   }}
+  function current() {{ return zoom === null ? Math.min(1, (view.clientWidth - 16) /
+      natural(frames[k].querySelector('svg'))[0]) : zoom; }}
+  function fit() {{
+    var wh = natural(frames[k].querySelector('svg'));
+    setZoom(Math.min((view.clientWidth - 16) / wh[0], (view.clientHeight - 16) / wh[1]));
+  }}
   document.getElementById('first').onclick = function () {{ show(0); }};
   document.getElementById('prev').onclick = function () {{ show(k - 1); }};
   document.getElementById('next').onclick = function () {{ show(k + 1); }};
   document.getElementById('last').onclick = function () {{ show(frames.length - 1); }};
   document.getElementById('play').onclick = play;
+  document.getElementById('zoomin').onclick = function () {{ setZoom(current() * 1.25); }};
+  document.getElementById('zoomout').onclick = function () {{ setZoom(current() / 1.25); }};
+  document.getElementById('zoom1').onclick = function () {{ setZoom(1); }};
+  document.getElementById('fit').onclick = fit;
   slider.oninput = function () {{ show(parseInt(slider.value, 10)); }};
+  var drag = null;  // pan by dragging the picture
+  view.onmousedown = function (e) {{
+    drag = [e.clientX, e.clientY, view.scrollLeft, view.scrollTop];
+  }};
+  window.onmouseup = function () {{ drag = null; }};
+  view.onmousemove = function (e) {{
+    if (!drag) return;
+    view.scrollLeft = drag[2] - (e.clientX - drag[0]);
+    view.scrollTop = drag[3] - (e.clientY - drag[1]);
+  }};
   document.addEventListener('keydown', function (e) {{
     if (e.key === 'ArrowRight') show(k + 1);
     else if (e.key === 'ArrowLeft') show(k - 1);
     else if (e.key === 'Home') show(0);
     else if (e.key === 'End') show(frames.length - 1);
+    else if (e.key === '+' || e.key === '=') setZoom(current() * 1.25);
+    else if (e.key === '-') setZoom(current() / 1.25);
+    else if (e.key === '0') setZoom(1);
+    else if (e.key === 'f') fit();
     else if (e.key === ' ') {{ e.preventDefault(); play(); }}
   }});
+  window.onresize = function () {{ show(k); }};
   var start = parseInt(location.hash.slice(1), 10);  // replay.html#3 opens at step 3
   show(isNaN(start) ? 0 : start - 1);
 }})();
