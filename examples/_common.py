@@ -6,17 +6,24 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from tinygrad_nn.cli import HelpFormatter, positive_float, positive_int, seed_int
+
+__all__ = ["parser", "out_dir", "positive_float", "positive_int", "show_in_notebook", "table"]
+
 
 def parser(description: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description)
+    """Options every example takes; value types from the CLI (checked as they are parsed)."""
+    p = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     p.add_argument("--fast", action="store_true", help="a smaller run that takes seconds")
     p.add_argument("--out-dir", default=".", help="folder for files the example writes")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed")
     return p
 
 
 def out_dir(path: str) -> Path:
     d = Path(path)
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f"--out-dir {path}: exists and is not a folder")
     d.mkdir(parents=True, exist_ok=True)
     return d
 

@@ -11,7 +11,7 @@ gradient descent and printing the mean cost per epoch (random labels: it falls s
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser
+from tinygrad_nn.examples._common import parser, positive_float, positive_int
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, optim
@@ -68,8 +68,8 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--epochs", type=positive_int, default=8)
+    p.add_argument("--lr", type=positive_float, default=0.01)
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     m = 1000 if args.fast else 10000
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     A1, A2 = forward(X, *params)
     cost_per_output(A2, Y).sum().backward()
     worst = max(
-        float(np.abs(h - t.grad).max())  # type: ignore[operator]
+        float(np.abs(h - t.grad.data).max())  # type: ignore[union-attr]
         for h, t in zip(hand_gradients(X, Y, A1, A2, params[2]), params, strict=False)
     )
     print(f"max |backward() - hand-derived dW1, db1, dW2, db2|: {worst:.3e}")

@@ -13,7 +13,7 @@ import functools
 import time
 
 import numpy as np
-from tinygrad_nn.examples._common import out_dir, parser
+from tinygrad_nn.examples._common import out_dir, parser, positive_float, positive_int
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, nn, no_grad, optim
@@ -38,8 +38,8 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--epochs", type=positive_int, default=30)
+    p.add_argument("--lr", type=positive_float, default=1e-3)
     args = p.parse_args(argv)
     epochs = 3 if args.fast else args.epochs
     start = time.perf_counter()

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tinygrad_nn.examples._common import out_dir, parser, show_in_notebook
+from tinygrad_nn.examples._common import (
+    out_dir,
+    parser,
+    positive_float,
+    positive_int,
+    show_in_notebook,
+)
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, no_grad, optim
@@ -132,9 +138,9 @@ def _loss_curve(losses: list[float], path: Path, dpi: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=300)
-    p.add_argument("--frames", type=int, default=20)
-    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--epochs", type=positive_int, default=300)
+    p.add_argument("--frames", type=positive_int, default=20)
+    p.add_argument("--lr", type=positive_float, default=0.02)
     args = p.parse_args(argv)
     epochs, n_frames, n, dpi, res = (
         (60, 4, 200, 50, 40) if args.fast else (args.epochs, args.frames, 600, 80, 80)

@@ -11,7 +11,7 @@ samples), both in float64 with `optim.SGD`. The printed differences are rounding
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser
+from tinygrad_nn.examples._common import parser, positive_float, positive_int
 
 from tinygrad_nn import Tensor, nn, optim
 from tinygrad_nn.data import toy_sign
@@ -158,9 +158,9 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=10)
-    p.add_argument("--eta", type=float, default=3.0)
+    p.add_argument("--epochs", type=positive_int, default=10)
+    p.add_argument("--batch-size", type=positive_int, default=10)
+    p.add_argument("--eta", type=positive_float, default=3.0)
     args = p.parse_args(argv)
     n, epochs = (200, 2) if args.fast else (1000, args.epochs)
     result = compare(epochs, args.batch_size, args.eta, n, args.seed)

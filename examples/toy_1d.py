@@ -9,7 +9,7 @@ the gradients of every W and b against central finite differences.
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser
+from tinygrad_nn.examples._common import parser, positive_float, positive_int
 
 import tinygrad_nn
 from tinygrad_nn import Tensor, optim
@@ -61,9 +61,9 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=3.0, help="eta")
-    p.add_argument("--batch-size", type=int, default=10)
+    p.add_argument("--epochs", type=positive_int, default=30)
+    p.add_argument("--lr", type=positive_float, default=3.0, help="eta")
+    p.add_argument("--batch-size", type=positive_int, default=10)
     args = p.parse_args(argv)
     epochs = min(args.epochs, 5) if args.fast else args.epochs
     rng = np.random.default_rng(args.seed)

@@ -106,6 +106,8 @@ def test_bad_arguments_give_usage_not_traceback(args: list[str]) -> None:
     r = run(*args)
     assert r.returncode == 2
     assert "usage:" in r.stderr and "Traceback" not in r.stderr
+    if args[:1] == ["train"]:  # the subcommand's usage, not the top-level one
+        assert "usage: tinygrad-nn train" in r.stderr
 
 
 @pytest.mark.parametrize(
@@ -118,7 +120,7 @@ def test_bad_arguments_give_usage_not_traceback(args: list[str]) -> None:
         (["run", "no_such_example"], "unknown example 'no_such_example'"),
         (
             ["train", "--out", "/nonexistent/dir/m.npz"],
-            "the folder /nonexistent/dir does not exist",
+            "the folder '/nonexistent/dir' does not exist",
         ),
     ],
 )
@@ -170,3 +172,226 @@ def test_main_job_reaches_97_percent_for_other_seeds(
     assert main(["train", "--seed", str(seed), "--quiet"]) == 0
     match = re.search(r"final test accuracy: ([0-9.]+)", capsys.readouterr().out)
     assert match is not None and float(match.group(1)) >= 0.97
+
+
+# ---- every bad value is refused while parsing, with the subcommand's usage ----------------
+
+BAD_VALUES = [
+    ["train", "--epochs", "-3"],
+    ["train", "--epochs", "1.5"],
+    ["train", "--lr", "nan"],
+    ["train", "--lr", "inf"],
+    ["train", "--lr", "0"],
+    ["train", "--lr", "abc"],
+    ["train", "--weight-decay", "nan"],
+    ["train", "--weight-decay", "-0.1"],
+    ["train", "--weight-decay", "inf"],
+    ["train", "--batch-size", "0"],
+    ["train", "--batch-size", "-8"],
+    ["train", "--hidden", "0"],
+    ["train", "--hidden", "64", "-5"],
+    ["train", "--hidden", "x"],
+    ["train", "--label-smoothing", "nan"],
+    ["train", "--label-smoothing", "1"],
+    ["train", "--label-smoothing", "-0.1"],
+    ["train", "--test-size", "0"],
+    ["train", "--test-size", "1"],
+    ["train", "--test-size", "nan"],
+    ["train", "--seed", "-1"],
+    ["train", "--seed", str(2**32)],
+    ["train", "--seed", "1e3"],
+    ["graph", "--example", "relu_softmax", "--max-nodes", "0"],
+    ["replay", "--example", "relu_softmax", "--max-nodes", "-2"],
+    ["run", "toy_1d", "--epochs", "-3"],
+    ["run", "toy_1d", "--lr", "nan"],
+    ["run", "toy_1d", "--batch-size", "0"],
+    ["run", "nielsen_equivalence", "--eta", "nan"],
+    ["run", "nielsen_equivalence", "--epochs", "0"],
+    ["run", "hidden_representations", "--frames", "0"],
+    ["run", "bce_three_layer", "--lr", "-1"],
+    ["run", "bce_three_layer", "--epochs", "0"],
+    ["run", "digits_mlp", "--epochs", "0"],
+    ["run", "digits_mlp", "--lr", "inf"],
+    ["run", "relu_softmax", "--lr", "0"],
+    ["run", "shapes_walkthrough", "--seed", "-1"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_VALUES, ids=[" ".join(a) for a in BAD_VALUES])
+def test_bad_values_are_refused_with_the_subcommands_usage(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tinygrad_nn.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    sub = " ".join(args[:2]) if args[0] == "run" else args[0]
+    assert f"usage: tinygrad-nn {sub}" in err and "Traceback" not in err
+    option = [a for a in args if a.startswith("--")][-1]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"tinygrad-nn {sub}: error: argument {option}")
+    assert "expected" in last and repr(args[-1]) in last
+    assert out == ""  # nothing ran
+
+
+def test_lr_nan_no_longer_trains_a_nan_model(tmp_path: Path) -> None:
+    r = run("train", "--lr", "nan", "--out", str(tmp_path / "m.npz"))
+    assert r.returncode == 2 and "expected a finite number > 0, got 'nan'" in r.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+# ---- what would fail after training is checked before it ---------------------------------
+
+
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from tinygrad_nn.cli import main
+
+    status = main(args)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _one_error_line(err: str, message: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("tinygrad-nn: error:") and message in lines[0], lines[0]
+
+
+def test_huge_hidden_sizes_are_refused_before_allocating(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("sklearn")
+    status, out, err = _main(["train", "--hidden", "1000000", "1000000", "--quiet"], capsys)
+    assert status == 2 and "model MLP" not in out
+    _one_error_line(err, "--hidden 1000000 1000000: MLP[64, 1000000, 1000000, 10] has")
+    assert "choose smaller hidden sizes" in err
+
+
+def _unwritable(tmp_path: Path) -> Path:
+    import os
+
+    if os.geteuid() == 0:
+        return Path("/sys/tinygrad_nn_model.npz")  # read-only even for root
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return locked / "m.npz"
+
+
+def test_unwritable_out_is_found_before_training_and_names_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = _unwritable(tmp_path)
+    status, out, err = _main(["train", "--out", str(target), "--quiet"], capsys)
+    assert status == 2 and out == ""
+    _one_error_line(err, f"--out: cannot write {str(target)!r}")
+    assert ".tmp" not in err
+
+
+@pytest.mark.parametrize("case", ["directory", "parent is a file", "missing folder"])
+def test_out_paths_that_cannot_be_files(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "d.npz").mkdir()
+    (tmp_path / "f").write_text("x")
+    target, message = {
+        "directory": (tmp_path / "d.npz", "it is a directory"),
+        "parent is a file": (tmp_path / "f" / "m.npz", "is not a folder"),
+        "missing folder": (tmp_path / "no" / "m.npz", "does not exist"),
+    }[case]
+    status, out, err = _main(["train", "--out", str(target)], capsys)
+    assert status == 2 and out == ""
+    _one_error_line(err, message)
+
+
+def test_graph_without_a_renderer_is_refused_before_training_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tinygrad_nn.viz")
+    monkeypatch.setenv("TINYGRAD_NN_DOT", str(tmp_path / "no-such-dot"))
+    monkeypatch.chdir(tmp_path)
+    status, out, err = _main(["train", "--graph", "g.svg", "--quiet"], capsys)
+    assert status == 2 and out == ""
+    _one_error_line(err, "--graph g.svg: no Graphviz renderer found")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data-dir", "/tmp"], "--data-dir is only read with --dataset mnist"),
+        (["--graph", "g"], "--graph g: expected a file ending in .svg"),
+        (["--graph", "g.bmp"], "--graph g.bmp: expected a file ending in"),
+        (["--out", "m"], "--out m: the model file must end in .safetensors or .npz"),
+    ],
+)
+def test_other_train_options_refused_before_training(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = _main(["train", *args], capsys)
+    assert status == 2 and out == ""
+    _one_error_line(err, message)
+
+
+def test_graph_writes_exactly_the_file_asked_for(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    viz = pytest.importorskip("tinygrad_nn.viz.rendering")
+    r = run("train", "--epochs", "1", "--quiet", "--graph", "g.gv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr  # DOT source needs no renderer
+    assert (tmp_path / "g.gv").read_text().startswith("digraph")
+    if viz.find_renderer() is not None:
+        r = run("train", "--epochs", "1", "--quiet", "--graph", "g.jpg", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "g.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["g.gv"], ["g.gv", "g.jpg"])
+
+
+def test_diverged_training_is_one_line_and_saves_nothing(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    out = tmp_path / "m.npz"
+    r = run(
+        "train", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "2", "--quiet", "--out", str(out)
+    )
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "tinygrad-nn: error: training diverged: the loss became nan (try a smaller --lr than "
+        "1e+30); no model was saved"
+    ]
+    assert not out.exists()
+
+
+def test_help_shows_defaults() -> None:
+    r = run("train", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    for default in ("(default: 30)", "(default: 0.001)", "(default: adam)", "(default: [128, 64])"):
+        assert default in text
+    r = run("graph", "--help")
+    assert "(default: TB)" in " ".join(r.stdout.split())  # drawings go top to bottom
+
+
+def test_ctrl_c_during_training_is_one_line_exit_130_and_keeps_the_model(tmp_path: Path) -> None:
+    import signal
+
+    pytest.importorskip("sklearn")
+    model = tmp_path / "m.npz"
+    nn.save(nn.MLP([2, 2], rng=0), model)
+    before = model.read_bytes()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_nn", "train", "--epochs", "1000", "--out", str(model)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for _ in range(2):  # the dataset and model lines: training has started
+        assert proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "tinygrad-nn: interrupted"
+    assert model.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]

@@ -105,6 +105,10 @@ def _cases() -> list[Case]:
         Case("leaky_relu", lambda a: a.leaky_relu(0.1), (M,), "away_from_zero"),
         Case("clip", lambda a: a.clip(-0.5, 0.5), (M,), "away_from_zero"),
         Case("clip lo only", lambda a: a.clip(lo=0.0), (M,), "away_from_zero"),
+        Case("gelu", lambda a: F.gelu(a * 2), (M,)),
+        Case("gelu tails", lambda a: F.gelu(a * 4 + np.array([[-3.0], [0.0], [3.0]])), (M,)),
+        Case("gelu tanh", lambda a: F.gelu(a * 2, approximate="tanh"), (M,)),
+        Case("silu", lambda a: F.silu(a * 3), (M,)),
         Case("cast", lambda a: a.astype(np.longdouble).astype(np.float64), (M,)),
         Case("softmax axis -1", lambda a: a.softmax(), (M,)),
         Case("softmax axis 0", lambda a: a.softmax(axis=0), (M,)),
@@ -129,6 +133,13 @@ def _cases() -> list[Case]:
         Case("mse_loss", lambda a, b: F.mse_loss(a, b), (M, M)),
         Case("mse_loss sum", lambda a, b: F.mse_loss(a, b, reduction="sum"), (M, M)),
         Case("mse_loss none", lambda a, b: F.mse_loss(a, b, reduction="none"), (M, M)),
+        Case("l1_loss", lambda a, b: F.l1_loss(a, b), (M, M), "away_from_zero"),
+        Case(
+            "l1_loss sum", lambda a, b: F.l1_loss(a, b, reduction="sum"), (M, M), "away_from_zero"
+        ),
+        Case(
+            "l1_loss none", lambda a: F.l1_loss(a, BITS, reduction="none"), (M,), "away_from_zero"
+        ),
         Case("cross_entropy labels", lambda a: F.cross_entropy(a, LABELS), (M,)),
         Case("cross_entropy axis 0", lambda a: F.cross_entropy(a, LABELS_AXIS0, axis=0), (M,)),
         Case("cross_entropy probs", lambda a: F.cross_entropy(a, PROBS), (M,)),
@@ -192,6 +203,7 @@ ELEMENTWISE_KWARGS: dict[str, dict[str, object]] = {
     "pow": {"exponent": 3.0},
     "leaky_relu": {"slope": 0.1},
     "clip": {"lo": -0.5, "hi": 0.5},
+    "gelu": {"approximate": "none"},
 }
 
 

@@ -131,13 +131,113 @@ def test_leaf_grads_never_share_a_buffer() -> None:
     b = Tensor([3.0, 4.0], requires_grad=True)
     seed = np.array([1.0, 1.0], dtype=np.float32)
     (a + b).backward(seed)  # add passes the same array to both inputs
-    assert not np.shares_memory(a.grad, b.grad) and not np.shares_memory(a.grad, seed)
+    assert a.grad is not None and b.grad is not None
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data, seed)
     a.grad *= 0  # in-place edits of one grad leave the other alone
     np.testing.assert_array_equal(b.grad, [1.0, 1.0])
     c = Tensor(np.ones((2, 3)), requires_grad=True)
     c.sum().backward()  # sum's backward broadcasts (a read-only view)
     c.grad += 1
     np.testing.assert_array_equal(c.grad, np.full((2, 3), 2.0))
+
+
+def test_grad_is_a_tensor_without_a_graph() -> None:
+    w = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    (w * w).sum().backward()
+    g = w.grad
+    assert isinstance(g, Tensor) and g.is_leaf and not g.requires_grad
+    assert g.shape == w.shape and g.dtype == w.dtype
+    np.testing.assert_array_equal(g.data, [2.0, 4.0])
+    (w * w).sum().backward()  # accumulates into the same Tensor, in place
+    assert w.grad is g
+    np.testing.assert_array_equal(g.data, [4.0, 8.0])
+
+
+def test_grad_assignment_checks_type_shape_and_dtype() -> None:
+    w = Tensor(np.zeros(2), requires_grad=True)
+    w.grad = Tensor(np.ones(2))
+    w.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 2.0])  # type: ignore[union-attr]
+    w.grad = None
+    assert w.grad is None
+    with pytest.raises(TypeError, match="expected a Tensor or None, got ndarray"):
+        w.grad = np.ones(2)  # type: ignore[assignment]
+    with pytest.raises(ValueError, match=r"shape \(3,\) does not fit a tensor of shape \(2,\)"):
+        w.grad = Tensor(np.ones(3))
+    with pytest.raises(TypeError, match="dtype float32 does not fit"):
+        w.grad = Tensor(np.ones(2, np.float32))
+
+
+def test_pytorch_update_idioms() -> None:
+    """w -= lr * w.grad under no_grad, p.data -= lr * p.grad, grad.zero_(), grad = None."""
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    data = w.data
+    (w * w).sum().backward()
+    with tn.no_grad():
+        w -= 0.1 * w.grad
+    assert w.requires_grad and w.is_leaf and w.data is data  # in place: same tensor, same buffer
+    np.testing.assert_allclose(w.data, [0.8, 1.6])
+    w.data -= 0.5 * w.grad  # ndarray -= Tensor: runs on the gradient's data
+    np.testing.assert_allclose(w.data, [-0.2, -0.4])
+    assert w.data is data
+    w.grad.zero_()  # type: ignore[union-attr]
+    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])  # type: ignore[union-attr]
+    (w * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])  # type: ignore[union-attr]
+
+
+def test_backward_takes_gradient_or_grad() -> None:
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 2).backward(gradient=Tensor(np.array([1.0, 10.0])))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 20.0])  # type: ignore[union-attr]
+    (x * 2).backward(grad=np.array([1.0, 1.0]))
+    np.testing.assert_array_equal(x.grad.data, [4.0, 22.0])  # type: ignore[union-attr]
+    with pytest.raises(TypeError, match="not both"):
+        (x * 2).backward(np.ones(2), grad=np.ones(2))
+
+
+def test_inplace_rules_follow_pytorch() -> None:
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    leaf_reason = "a leaf Variable that requires grad is being used in an in-place operation"
+    with pytest.raises(RuntimeError, match=leaf_reason):
+        w += 1
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        w.zero_()
+    h = w * 2
+    with pytest.raises(RuntimeError, match=r"write the out-of-place form, e.g. x = x \+ y"):
+        h *= 3
+    c = Tensor(np.array([1.0, 2.0]))  # needs no grad: in place anywhere
+    c += 1
+    c /= 2
+    c *= Tensor(np.array([2.0, 4.0]))
+    c -= 1
+    np.testing.assert_array_equal(c.data, [1.0, 5.0])
+    with pytest.raises(RuntimeError, match="right-hand side requires grad"):
+        c += w
+    i = Tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match="cannot be stored in this int64 tensor in place"):
+        i *= 0.5
+    with pytest.raises(ValueError, match=r"cannot broadcast shape \(3,\) into .* shape \(2,\)"):
+        c += np.ones(3)
+    with tn.no_grad():
+        w.fill_(7.0)
+        w *= 2
+    np.testing.assert_array_equal(w.data, [14.0, 14.0])
+
+
+def test_numpy_ufuncs_on_tensors() -> None:
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = np.array([3.0, 4.0]) * x  # ndarray on the left still records the graph
+    z = np.exp(x)
+    assert isinstance(y, Tensor) and y.op == "mul" and isinstance(z, Tensor) and z.op == "exp"
+    (y.sum() + (np.array([1.0, 1.0]) - x).sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 3.0])  # type: ignore[union-attr]
+    assert np.isfinite(x.grad).all()  # no graph to lose: NumPy's answer on the data
+    with pytest.raises(TypeError, match="would leave the graph"):
+        np.sin(x)
+    with pytest.raises(TypeError, match="in-place operators"):
+        np.add(np.ones(2), np.ones(2), out=(x,))
 
 
 def test_saved_arrays_are_released_and_second_backward_raises() -> None:
@@ -409,7 +509,7 @@ def test_weight_gradient_has_the_weights_memory_layout() -> None:
     W = Tensor(np.ones((4, 3)), requires_grad=True)
     x = Tensor(np.ones((5, 3)))
     (x @ W.T).sum().backward()
-    assert W.grad is not None and W.grad.flags.c_contiguous
+    assert W.grad is not None and W.grad.data.flags.c_contiguous
     np.testing.assert_array_equal(W.grad, np.full((4, 3), 5.0))
 
 

@@ -13,12 +13,22 @@ from tinygrad_nn import Tensor
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
+pytestmark = pytest.mark.filterwarnings("ignore:size_average and reduce args")
 
 rng = np.random.default_rng(7)
 LABELS = np.array([2, 0, 3, 1, 1])
 PROBS = rng.dirichlet(np.ones(4), size=5)
 BITS = (rng.random((5, 4)) > 0.5).astype(np.float64)
 INDEX = np.array([0, 3, 3, 1, 0])
+IGNORED = np.array([2, -100, 3, 1, -100])  # two samples ignored (ignore_index=-100)
+CLASS_WEIGHT = np.array([0.5, 2.0, 1.0, 3.0])
+SEQ_LABELS = np.array([[0, 2, 1], [3, 3, 0], [1, 0, 2], [2, 1, 1], [0, 0, 3]])  # (N=5, L=3)
+ELEMENT_WEIGHT = rng.uniform(0.1, 2.0, (5, 4))
+
+
+def _t(a: np.ndarray) -> Any:
+    return torch.from_numpy(a)
+
 
 # name: (shapes, tinygrad_nn function, torch function)
 PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., Any]]] = {
@@ -108,6 +118,107 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
             + torch.relu(z) ** 3
             + torch.clamp(z, -0.3, 0.4)
         ),
+    ),
+    # functional, PyTorch's signatures: class dim 1 by default
+    "cross_entropy (N, C, L) logits, class dim 1": (
+        [(5, 4, 3)],
+        lambda z: F.cross_entropy(z, SEQ_LABELS),
+        lambda z: TF.cross_entropy(z, _t(SEQ_LABELS)),
+    ),
+    "cross_entropy 1-D logits": (
+        [(4,)],
+        lambda z: F.cross_entropy(z, np.array(2)),
+        lambda z: TF.cross_entropy(z, torch.tensor(2)),
+    ),
+    "cross_entropy weight": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, LABELS, weight=CLASS_WEIGHT),
+        lambda z: TF.cross_entropy(z, _t(LABELS), weight=_t(CLASS_WEIGHT)),
+    ),
+    "cross_entropy ignore_index": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, IGNORED),
+        lambda z: TF.cross_entropy(z, _t(IGNORED)),
+    ),
+    "cross_entropy ignore_index 3, sum": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, LABELS, ignore_index=3, reduction="sum"),
+        lambda z: TF.cross_entropy(z, _t(LABELS), ignore_index=3, reduction="sum"),
+    ),
+    "cross_entropy weight, ignore_index and label_smoothing": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, IGNORED, CLASS_WEIGHT, label_smoothing=0.3),
+        lambda z: TF.cross_entropy(z, _t(IGNORED), _t(CLASS_WEIGHT), label_smoothing=0.3),
+    ),
+    "cross_entropy weight and label_smoothing, none": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, IGNORED, CLASS_WEIGHT, reduction="none", label_smoothing=0.3),
+        lambda z: TF.cross_entropy(
+            z, _t(IGNORED), _t(CLASS_WEIGHT), reduction="none", label_smoothing=0.3
+        ),
+    ),
+    "cross_entropy weight and label_smoothing on (N, C, L)": (
+        [(5, 4, 3)],
+        lambda z: F.cross_entropy(z, SEQ_LABELS, CLASS_WEIGHT, label_smoothing=0.2),
+        lambda z: TF.cross_entropy(z, _t(SEQ_LABELS), _t(CLASS_WEIGHT), label_smoothing=0.2),
+    ),
+    "cross_entropy probabilities, weight and label_smoothing": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, PROBS, CLASS_WEIGHT, label_smoothing=0.25),
+        lambda z: TF.cross_entropy(z, _t(PROBS), _t(CLASS_WEIGHT), label_smoothing=0.25),
+    ),
+    "cross_entropy legacy reduce=False": (
+        [(5, 4)],
+        lambda z: F.cross_entropy(z, LABELS, reduce=False),
+        lambda z: TF.cross_entropy(z, _t(LABELS), reduce=False),
+    ),
+    "nll_loss weight and ignore_index": (
+        [(5, 4)],
+        lambda z: F.nll_loss(F.log_softmax(z, dim=1), IGNORED, weight=CLASS_WEIGHT),
+        lambda z: TF.nll_loss(TF.log_softmax(z, dim=1), _t(IGNORED), weight=_t(CLASS_WEIGHT)),
+    ),
+    "nll_loss weight, none": (
+        [(5, 4)],
+        lambda z: F.nll_loss(z, IGNORED, weight=CLASS_WEIGHT, reduction="none"),
+        lambda z: TF.nll_loss(z, _t(IGNORED), weight=_t(CLASS_WEIGHT), reduction="none"),
+    ),
+    "mse_loss and l1_loss weighted": (
+        [(5, 4), (5, 4)],
+        lambda a, b: (
+            F.mse_loss(a, b, weight=ELEMENT_WEIGHT)
+            + F.l1_loss(a, b, weight=ELEMENT_WEIGHT) * 3
+            + F.l1_loss(a, b, reduction="sum")
+        ),
+        lambda a, b: (
+            TF.mse_loss(a, b, weight=_t(ELEMENT_WEIGHT))
+            + TF.l1_loss(a, b, weight=_t(ELEMENT_WEIGHT)) * 3
+            + TF.l1_loss(a, b, reduction="sum")
+        ),
+    ),
+    "gelu exact, over the tails": (
+        [(5, 4)],
+        lambda z: F.gelu(z * 4),
+        lambda z: TF.gelu(z * 4),
+    ),
+    "gelu tanh": (
+        [(5, 4)],
+        lambda z: F.gelu(z * 3, approximate="tanh"),
+        lambda z: TF.gelu(z * 3, approximate="tanh"),
+    ),
+    "silu and leaky_relu": (
+        [(5, 4)],
+        lambda z: F.silu(z * 5) * F.leaky_relu(z, negative_slope=0.2) + F.leaky_relu(z),
+        lambda z: TF.silu(z * 5) * TF.leaky_relu(z, negative_slope=0.2) + TF.leaky_relu(z),
+    ),
+    "linear": (
+        [(5, 4), (3, 4), (3,)],
+        lambda x, w, b: F.linear(x, w, b) + F.linear(x, w),
+        lambda x, w, b: TF.linear(x, w, b) + TF.linear(x, w),
+    ),
+    "softmax and log_softmax dim": (
+        [(2, 3, 4)],
+        lambda z: F.softmax(z, dim=1) * F.log_softmax(z, 0) + F.softmax(z[0]),
+        lambda z: TF.softmax(z, dim=1) * TF.log_softmax(z, 0) + TF.softmax(z[0], dim=1),
     ),
 }
 

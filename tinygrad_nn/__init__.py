@@ -1,4 +1,14 @@
-"""tinygrad_nn: a small, fast, honest autodiff framework on NumPy."""
+"""tinygrad_nn: a small, fast, honest autodiff framework on NumPy.
+
+The top level is PyTorch's ``torch`` namespace (``tinygrad_nn.tensor``, ``zeros``, ``randn``,
+``cat``, ``exp``, ``float32``, ``no_grad``, ...), so ``import tinygrad_nn as torch`` runs
+PyTorch code. ``nn``, ``optim``, ``data`` (also as ``utils.data``) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from tinygrad_nn import functional
 from tinygrad_nn.autograd import (
@@ -11,22 +21,173 @@ from tinygrad_nn.autograd import (
     set_default_dtype,
 )
 from tinygrad_nn.gradcheck import gradcheck
-from tinygrad_nn.random import manual_seed
+from tinygrad_nn.random import default_generator, manual_seed
+from tinygrad_nn.toplevel import (
+    abs,
+    accelerator,
+    arange,
+    argmax,
+    argmin,
+    as_tensor,
+    bool_,
+    cat,
+    clip,
+    concat,
+    concatenate,
+    cuda,
+    device,
+    double,
+    empty,
+    empty_like,
+    exp,
+    eye,
+    flatten,
+    float16,
+    float32,
+    float64,
+    from_numpy,
+    full,
+    full_like,
+    half,
+    inference_mode,
+    int8,
+    int16,
+    int32,
+    int64,
+    is_floating_point,
+    is_tensor,
+    linspace,
+    load,
+    log,
+    log_softmax,
+    long,
+    matmul,
+    max,
+    mean,
+    min,
+    mm,
+    neg,
+    negative,
+    numel,
+    ones,
+    ones_like,
+    pow,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    relu,
+    reshape,
+    save,
+    set_grad_enabled,
+    short,
+    sigmoid,
+    softmax,
+    sqrt,
+    square,
+    stack,
+    sum,
+    t,
+    tanh,
+    tensor,
+    transpose,
+    uint8,
+    zeros,
+    zeros_like,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor",
+    "abs",
+    "accelerator",
+    "arange",
+    "argmax",
+    "argmin",
+    "as_tensor",
+    "bool",
+    "cat",
+    "clip",
+    "concat",
+    "concatenate",
+    "cuda",
+    "default_generator",
     "detect_anomaly",
+    "device",
+    "double",
     "draw",
+    "empty",
+    "empty_like",
     "enable_grad",
+    "exp",
+    "eye",
+    "flatten",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
     "functional",
     "get_default_dtype",
     "gradcheck",
+    "half",
+    "inference_mode",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "is_floating_point",
     "is_grad_enabled",
+    "is_tensor",
+    "linspace",
+    "load",
+    "log",
+    "log_softmax",
+    "long",
     "manual_seed",
+    "matmul",
+    "max",
+    "mean",
+    "min",
+    "mm",
+    "neg",
+    "negative",
     "no_grad",
+    "numel",
+    "ones",
+    "ones_like",
+    "pow",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "relu",
+    "reshape",
+    "save",
     "set_default_dtype",
+    "set_grad_enabled",
+    "short",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "square",
+    "stack",
+    "sum",
+    "t",
+    "tanh",
+    "tensor",
+    "transpose",
+    "uint8",
+    "zeros",
+    "zeros_like",
 ]
 
 
@@ -35,3 +196,39 @@ def draw(tensor: Tensor, **kwargs):  # type: ignore[no-untyped-def]
     from tinygrad_nn.viz import draw as _draw
 
     return _draw(tensor, **kwargs)
+
+
+_LAZY_MODULES = {"nn": "tinygrad_nn.nn", "optim": "tinygrad_nn.optim", "data": "tinygrad_nn.data"}
+_UNSUPPORTED = {
+    "bfloat16": "NumPy has no bfloat16; use tinygrad_nn.float32 (or float16)",
+    "complex64": "complex tensors are not supported; keep real and imaginary parts apart",
+    "complex128": "complex tensors are not supported; keep real and imaginary parts apart",
+    "compile": "there is no compiler: tinygrad_nn runs eagerly on NumPy; call the model as is",
+    "jit": "there is no JIT: tinygrad_nn runs eagerly on NumPy; call the model as is",
+}
+
+
+class _Utils:
+    """``torch.utils.data`` is ``tinygrad_nn.data`` here."""
+
+    @property
+    def data(self) -> Any:
+        return importlib.import_module("tinygrad_nn.data")
+
+
+utils = _Utils()
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:  # imported on first use: `import tinygrad_nn` stays NumPy-only
+        return importlib.import_module(_LAZY_MODULES[name])
+    if name in _UNSUPPORTED:
+        raise AttributeError(f"tinygrad_nn.{name}: {_UNSUPPORTED[name]}")
+    raise AttributeError(f"module 'tinygrad_nn' has no attribute {name!r}")
+
+
+# PyTorch's torch.float (float32), torch.int (int32) and torch.bool: bound last, since they
+# shadow Python's float, int and bool in this module.
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001

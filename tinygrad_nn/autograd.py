@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from heapq import heappop, heappush
@@ -20,74 +21,108 @@ from tinygrad_nn.random import as_rng
 
 
 class _State:
-    """Process-wide engine switches (one instance, read on every op)."""
+    """One thread's engine switches (read once per op, through ``_local.state``)."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "default_dtype")
+    __slots__ = ("grad_enabled", "anomaly", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.scope: tuple[Any, ...] | None = None
-        self.default_dtype = np.dtype(np.float32)
 
 
-_state = _State()
+class _PerThread(threading.local):
+    """Each thread's own ``_State``, as PyTorch keeps grad mode per thread.
+
+    Grad mode, anomaly mode and the module scope are per thread: a ``no_grad()`` block or a
+    module call in one thread never changes what another thread records, and every thread
+    starts with grad enabled, anomaly detection off and no scope. The default dtype is
+    process-wide (``torch.set_default_dtype`` is too).
+    """
+
+    def __init__(self) -> None:  # runs once in each thread, on its first read
+        self.state = _State()
+
+
+_local = _PerThread()
+_default_dtype = np.dtype(np.float32)  # process-wide, as in PyTorch
+
+
+def _state() -> _State:
+    """This thread's switches."""
+    return _local.state
 
 
 def set_default_dtype(dtype: Any) -> None:
-    """Dtype given to Python numbers and lists (float32 unless changed; float64 for checks)."""
+    """Dtype given to Python numbers and lists (float32 unless changed; float64 for checks).
+
+    Process-wide, as in PyTorch: every thread sees the change.
+    """
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
-    _state.default_dtype = dt
+    global _default_dtype
+    _default_dtype = dt
 
 
 def get_default_dtype() -> np.dtype:
-    return _state.default_dtype
+    return _default_dtype
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Inside this block ops record nothing: results have no graph and need no grad."""
-    previous, _state.grad_enabled = _state.grad_enabled, False
+    """Inside this block ops record nothing: results have no graph and need no grad.
+
+    Only in this thread: other threads go on recording.
+    """
+    state = _local.state
+    previous, state.grad_enabled = state.grad_enabled, False
     try:
         yield
     finally:
-        _state.grad_enabled = previous
+        state.grad_enabled = previous
 
 
 @contextlib.contextmanager
 def enable_grad() -> Iterator[None]:
-    previous, _state.grad_enabled = _state.grad_enabled, True
+    """Record ops again, e.g. inside a ``no_grad()`` block (this thread only)."""
+    state = _local.state
+    previous, state.grad_enabled = state.grad_enabled, True
     try:
         yield
     finally:
-        _state.grad_enabled = previous
+        state.grad_enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    return _state.grad_enabled
+    return _local.state.grad_enabled
 
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise on the first op whose output (forward) or input gradient (backward) has NaN/Inf."""
-    previous, _state.anomaly = _state.anomaly, True
+    """Raise on the first op whose output (forward) or input gradient (backward) has NaN/Inf.
+
+    Only in this thread. NumPy's own floating-point warnings for the engine's ops are
+    silenced inside the block, so the engine's error (which names the op) comes alone.
+    """
+    state = _local.state
+    previous, state.anomaly = state.anomaly, True
     try:
         yield
     finally:
-        _state.anomaly = previous
+        state.anomaly = previous
 
 
 def enter_scope(obj: Any) -> tuple[Any, ...] | None:
-    """Push ``obj`` (an nn.Module) so that ops created until ``exit_scope`` record it."""
-    token = _state.scope
-    _state.scope = (obj,) if token is None else token + (obj,)
+    """Push ``obj`` (an nn.Module): ops this thread creates until ``exit_scope`` record it."""
+    state = _local.state
+    token = state.scope
+    state.scope = (obj,) if token is None else token + (obj,)
     return token
 
 
 def exit_scope(token: tuple[Any, ...] | None) -> None:
-    _state.scope = token
+    _local.state.scope = token
 
 
 def _nonfinite(x: Array) -> bool:
@@ -103,7 +138,7 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
     """Make a tensor without the constructor's checks (the engine's fast path)."""
     t = Tensor.__new__(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t._requires_grad = requires_grad
     t._name = None
     t._op = op
@@ -122,6 +157,9 @@ _NO_KWARGS: dict[str, Any] = {}
 
 def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     """Run ``op_class`` forward on the inputs' data and record a node if any input needs grad."""
+    state = _local.state  # this thread's switches, read once
+    if state.anomaly:
+        return _apply_checked(state, op_class, inputs, kwargs)
     op = op_class()
     # This is the engine's hottest code: unary and binary ops get their arguments spelled
     # out, and ``**kwargs`` is passed on only when there are some, because building
@@ -139,14 +177,11 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         needs = tuple([t._requires_grad for t in inputs])
     if type(out) is not _ndarray:  # a NumPy scalar, from a reduction or a 0-d input
         out = np.asarray(out)
-    if _state.anomaly and _nonfinite(out):
-        op.inputs = inputs
-        raise FloatingPointError(f"detect_anomaly: forward of {_describe(op)} produced NaN/Inf")
     t = Tensor.__new__(Tensor)  # as _new(), written out
     t.data = out
-    t.grad = None
+    t._grad = None
     t._name = None
-    if True in needs and _state.grad_enabled:
+    if True in needs and state.grad_enabled:
         # Edges point at the op that made each input (a leaf is its own vertex), so the
         # graph does not keep intermediate tensors, and their arrays, alive.
         if len(inputs) == 1:
@@ -158,7 +193,7 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         op.needs_grad = needs
         op.kwargs = kwargs or _NO_KWARGS  # one shared empty dict: 64 bytes less per op
         op.released = False
-        op.scope = _state.scope
+        op.scope = state.scope
         op.seq = next(_op_counter)
         op.shape = out.shape
         op.dtype = out.dtype
@@ -169,6 +204,25 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     else:
         t._requires_grad = False
         t._op = None
+    return t
+
+
+def _apply_checked(
+    state: _State, op_class: type[Op], inputs: tuple[Tensor, ...], kwargs: dict[str, Any]
+) -> Tensor:
+    """``apply`` under ``detect_anomaly``: NumPy's warnings off, a clear error on NaN/Inf."""
+    state.anomaly = False  # run the ordinary path once, then check its output
+    try:
+        with np.errstate(all="ignore"):
+            t = apply(op_class, *inputs, **kwargs)
+    finally:
+        state.anomaly = True
+    if _nonfinite(t.data):
+        shapes = ", ".join(str(x.shape) for x in inputs)
+        raise FloatingPointError(
+            f"detect_anomaly: forward of '{op_class.name}' (inputs of shape {shapes}) "
+            "produced NaN/Inf"
+        )
     return t
 
 
@@ -200,6 +254,19 @@ def _sweep(
     retain_graph: bool,
     on_step: Callable[[BackwardStep], None] | None = None,
 ) -> None:
+    if _local.state.anomaly:  # the anomaly error names the op; NumPy's warnings would not
+        with np.errstate(all="ignore"):
+            _sweep_graph(root, grad, retain_graph, on_step)
+    else:
+        _sweep_graph(root, grad, retain_graph, on_step)
+
+
+def _sweep_graph(
+    root: Tensor,
+    grad: Any,
+    retain_graph: bool,
+    on_step: Callable[[BackwardStep], None] | None,
+) -> None:
     """The reverse topological sweep from ``root``, accumulating into ``.grad``.
 
     The graph's vertices are ops (one per intermediate tensor) and leaf tensors. An op is
@@ -222,7 +289,7 @@ def _sweep(
     finished: dict[Tensor, Array] = {}
     queue: list[tuple[int, Op]] = []
     chain: Op | None = root._op  # the next op, when it is known without the heap
-    anomaly = _state.anomaly
+    anomaly = _local.state.anomaly
     while chain is not None or queue:
         if chain is not None:
             op, chain = chain, None
@@ -308,18 +375,23 @@ def _seed_gradient(root: Tensor, grad: Any) -> Array:
 
 
 def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
-    """``t.grad += g`` for each finished tensor, never letting two .grad share one buffer."""
+    """``t.grad += g`` for each finished tensor, never letting two .grad share one buffer.
+
+    A first gradient becomes ``t.grad``, a Tensor without a graph; later ones are added in
+    place to its ``.data``.
+    """
     taken: set[int] = set()
     for t, g in finished.items():
-        if t.grad is not None:
-            t.grad += g
+        old = t._grad
+        if old is not None:
+            old.data += g
             continue
         buffer = id(g if g.base is None else g.base)
         if buffer in taken or not g.flags.writeable:
             g = g.copy()
         else:
             taken.add(buffer)
-        t.grad = g
+        t._grad = _new(g, False, None)
 
 
 def _as_array(data: Any, dtype: Any) -> Array:
@@ -331,7 +403,7 @@ def _as_array(data: Any, dtype: Any) -> Array:
         return _as_array(data.data, dtype)
     arr = np.asarray(data, dtype=dtype)
     if dtype is None and arr.dtype.kind in "biuf" and not isinstance(data, np.generic):
-        arr = arr.astype(_state.default_dtype)  # Python numbers and lists: the default dtype
+        arr = arr.astype(_default_dtype)  # Python numbers and lists: the default dtype
     elif dtype is None and arr.dtype.kind not in "biufc":
         raise TypeError(f"Tensor: cannot make a numeric tensor from {type(data).__name__}")
     return arr
@@ -340,12 +412,11 @@ def _as_array(data: Any, dtype: Any) -> Array:
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
-    __slots__ = ("data", "grad", "_requires_grad", "_name", "_op", "__weakref__")
-    __array_ufunc__ = None  # so that ndarray (op) Tensor defers to Tensor's reflected ops
+    __slots__ = ("data", "_grad", "_requires_grad", "_name", "_op", "__weakref__")
     __hash__ = object.__hash__  # identity; == is elementwise like NumPy and PyTorch
 
     data: Array
-    grad: Array | None
+    _grad: Tensor | None
     _op: Op | None
 
     def __init__(
@@ -356,13 +427,38 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         self.data = _as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._requires_grad = False
         self._op = None
         self.name = name
         self.requires_grad = requires_grad
 
     # ---------------------------------------------------------------------- attributes
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient: a Tensor without a graph (``.data`` is the array), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"grad: expected a Tensor or None, got {type(value).__name__}; write "
+                    "t.grad = Tensor(array) (or t.grad = None to forget it)"
+                )
+            if value.data.shape != self.data.shape:
+                raise ValueError(
+                    f"grad: a gradient of shape {value.data.shape} does not fit a tensor of "
+                    f"shape {self.data.shape}; they must be equal"
+                )
+            if value.data.dtype != self.data.dtype:
+                raise TypeError(
+                    f"grad: a gradient of dtype {value.data.dtype} does not fit a tensor of "
+                    f"dtype {self.data.dtype}; convert it with .to({self.data.dtype})"
+                )
+        self._grad = value
 
     @property
     def name(self) -> str | None:
@@ -444,6 +540,43 @@ class Tensor:
         dt = np.dtype(dtype)
         return self if dt == self.data.dtype else apply(ops.Cast, self, dtype=dt)
 
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs that meet a Tensor.
+
+        Into an ndarray (``p.data -= lr * p.grad``, ``np.add(a, t, out=a)``) the ufunc runs
+        on the tensors' data. Otherwise the matching Tensor operation runs, so that
+        ``array * t`` and ``np.exp(t)`` record a graph like ``t * array`` and ``t.exp()``.
+        Any other ufunc gives NumPy's result on the data (``np.isfinite(t.grad)``), and is
+        refused on a tensor that requires grad, whose graph it would silently leave.
+        """
+        out = kwargs.get("out")
+        if out is not None:
+            if any(isinstance(o, Tensor) for o in out):
+                raise TypeError(
+                    f"np.{ufunc.__name__}(..., out=tensor): write into the tensor with its "
+                    "in-place operators (t += x, t -= x, ...) or into t.data"
+                )
+            arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+            return getattr(ufunc, method)(*arrays, **kwargs)
+        if method == "__call__" and not kwargs:
+            if len(inputs) == 1 and ufunc in _UNARY_UFUNCS:
+                return getattr(inputs[0], _UNARY_UFUNCS[ufunc])()
+            if len(inputs) == 2 and ufunc in _BINARY_UFUNCS:
+                a, b = inputs
+                forward, reflected = _BINARY_UFUNCS[ufunc]
+                if isinstance(a, Tensor):
+                    return getattr(a, forward)(b)
+                return getattr(b, reflected)(a)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        tracked = any(isinstance(x, Tensor) and x._requires_grad for x in inputs)
+        if not (tracked and _local.state.grad_enabled):
+            return getattr(ufunc, method)(*arrays, **kwargs)  # no graph to lose: NumPy's result
+        raise TypeError(
+            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a tensor "
+            "that requires grad would leave the graph; use the Tensor method of the same "
+            "name, or apply it to t.detach() / t.data"
+        )
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
         """np.asarray(t) gives the data (so NumPy and matplotlib accept tensors)."""
         if copy:
@@ -476,11 +609,11 @@ class Tensor:
 
     @staticmethod
     def zeros(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-        return Tensor(np.zeros(_shape(shape), dtype or _state.default_dtype), requires_grad)
+        return Tensor(np.zeros(_shape(shape), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def ones(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-        return Tensor(np.ones(_shape(shape), dtype or _state.default_dtype), requires_grad)
+        return Tensor(np.ones(_shape(shape), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def randn(
@@ -490,7 +623,7 @@ class Tensor:
         dtype: Any = None,
     ) -> Tensor:
         data = as_rng(rng).standard_normal(_shape(shape))
-        return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
+        return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def uniform(
@@ -502,7 +635,7 @@ class Tensor:
         dtype: Any = None,
     ) -> Tensor:
         data = as_rng(rng).uniform(low, high, _shape(shape))
-        return Tensor(data.astype(dtype or _state.default_dtype), requires_grad)
+        return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -683,20 +816,107 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return apply(ops.LogSoftmax, self, axis=normalize_axes("log_softmax", axis, self.ndim)[0])
 
+    # ------------------------------------------------------------------------ in place
+
+    def _check_inplace(self, what: str) -> None:
+        """PyTorch's rule: a tensor that requires grad changes in place only inside no_grad()."""
+        if self._requires_grad and _local.state.grad_enabled:
+            if self._op is None:
+                raise RuntimeError(
+                    f"{what}: a leaf Variable that requires grad is being used in an in-place "
+                    "operation; update parameters inside `with tinygrad_nn.no_grad():` (or "
+                    "on .data)"
+                )
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that is part of a graph (it was made by "
+                f"'{self._op.name}'); tinygrad_nn tracks no versions of saved values, so "
+                "write the out-of-place form, e.g. x = x + y instead of x += y"
+            )
+
+    def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any) -> Tensor:
+        self._check_inplace(f"{symbol}=")
+        value = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
+            raise RuntimeError(
+                f"{symbol}=: the right-hand side requires grad but this tensor does not, so "
+                f"the result would need a graph; write x = x {symbol} y (out of place)"
+            )
+        try:
+            ufunc(self.data, value, out=self.data)
+        except TypeError:  # NumPy's casting error: e.g. an int64 tensor *= 0.5
+            raise TypeError(
+                f"{symbol}=: the result has dtype {np.result_type(self.data, value)}, which "
+                f"cannot be stored in this {self.data.dtype} tensor in place; write "
+                f"x = x {symbol} y"
+            ) from None
+        except ValueError:
+            raise ValueError(
+                f"{symbol}=: cannot broadcast shape {np.shape(value)} into this tensor's shape "
+                f"{self.data.shape} in place"
+            ) from None
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(np.add, "+", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(np.subtract, "-", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, "*", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, "/", other)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place (PyTorch's in-place rules)."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` in place (PyTorch's in-place rules)."""
+        self._check_inplace("fill_")
+        self.data[...] = _data(value)
+        return self
+
     # ------------------------------------------------------------------------ autograd
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(x) into ``x.grad`` for every tensor x with requires_grad."""
-        _sweep(self, grad, retain_graph, _on_step)
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, *, grad: Any = None
+    ) -> None:
+        """Accumulate d(self)/d(x) into ``x.grad`` for every tensor x with requires_grad.
+
+        ``gradient`` (PyTorch's name; ``grad=`` is the same) is d(loss)/d(self), ones for a
+        one-element tensor when left out.
+        """
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward: give gradient= or grad= (the same thing), not both")
+            gradient = grad
+        _sweep(self, gradient, retain_graph, _on_step)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     def draw(self, **kwargs: Any) -> Any:
         """Same as ``tinygrad_nn.draw(self, **kwargs)`` (a graphviz.Digraph)."""
         from tinygrad_nn.viz import draw
 
         return draw(self, **kwargs)
+
+
+_UNARY_UFUNCS: dict[np.ufunc, str] = {
+    np.negative: "__neg__", np.exp: "exp", np.log: "log", np.sqrt: "sqrt",
+    np.absolute: "abs", np.tanh: "tanh",
+}  # fmt: skip
+# ufunc: (method when the Tensor is the left operand, method when it is the right one)
+_BINARY_UFUNCS: dict[np.ufunc, tuple[str, str]] = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.matmul: ("__matmul__", "__rmatmul__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+}  # fmt: skip
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -728,7 +948,7 @@ def _lift(like: Tensor, x: Any) -> Tensor:
     if kind == "f" or (kind in "iu" and isinstance(x, (int, np.integer))):
         dtype = like.data.dtype
     else:
-        dtype = _state.default_dtype
+        dtype = _default_dtype
     try:
         return _new(np.asarray(x, dtype=dtype), False, None)
     except (TypeError, ValueError):

@@ -1,7 +1,10 @@
 """Activations and losses (``import tinygrad_nn.functional as F``), built on ``ops``.
 
+Names, arguments and defaults are PyTorch's (``torch.nn.functional``): the class dimension of
+``cross_entropy`` / ``nll_loss`` is 1 (0 for 1-D logits); the tutorials' columns-are-samples
+layout, logits of shape (classes, m), passes ``dim=0`` (NumPy's ``axis=0`` is the same).
 Every loss takes ``reduction="mean" | "sum" | "none"``. Targets are constants (no gradient),
-except in ``mse_loss``, where a Tensor target gets one too.
+except in ``mse_loss`` and ``l1_loss``, where a Tensor target gets one too.
 Shapes are checked so that nothing broadcasts silently into a wrong loss.
 """
 
@@ -14,37 +17,391 @@ import numpy as np
 from tinygrad_nn import ops
 from tinygrad_nn.autograd import Tensor, apply
 from tinygrad_nn.ops import normalize_axes
+from tinygrad_nn.random import default_generator
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def relu(x: Tensor) -> Tensor:
-    return x.relu()
+# ----------------------------------------------------------------------------- activations
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    return x.sigmoid()
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    _no_inplace("relu", inplace)
+    return input.relu()
 
 
-def tanh(x: Tensor) -> Tensor:
-    return x.tanh()
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
 
 
-def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
-    return x.leaky_relu(slope)
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return x.softmax(axis)
+def leaky_relu(
+    input: Tensor,
+    negative_slope: float = 0.01,
+    inplace: bool = False,
+    *,
+    slope: float | None = None,
+) -> Tensor:
+    """Z if Z > 0 else negative_slope * Z (``slope=`` is the older spelling)."""
+    _no_inplace("leaky_relu", inplace)
+    return input.leaky_relu(negative_slope if slope is None else slope)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return x.log_softmax(axis)
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Z Phi(Z) with Phi the standard normal CDF (exact, via erf), or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _need_float("gelu", input)
+    return apply(ops.GELU, input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Z sigma(Z) (also called swish)."""
+    _no_inplace("silu", inplace)
+    _need_float("silu", input)
+    return apply(ops.SiLU, input)
+
+
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+    axis: int | None = None,
+) -> Tensor:  # fmt: skip
+    """exp(Z) / sum exp(Z) along ``dim`` (``axis=`` is NumPy's spelling of the same)."""
+    x = input if dtype is None else input.astype(dtype)
+    return x.softmax(_softmax_dim("softmax", x, dim, axis))
+
+
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+    axis: int | None = None,
+) -> Tensor:  # fmt: skip
+    """Z - log sum exp(Z) along ``dim``, stable for any magnitude."""
+    x = input if dtype is None else input.astype(dtype)
+    return x.log_softmax(_softmax_dim("log_softmax", x, dim, axis))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout: each element is zeroed with probability p, the rest scaled by 1/(1-p).
+
+    The mask comes from the default generator (``tinygrad_nn.manual_seed``). With
+    ``training=False`` or ``p=0`` the input is returned as is.
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    _no_inplace("dropout", inplace)
+    if not training or p == 0:
+        return input
+    _need_float("dropout", input)
+    if p == 1:
+        mask = np.zeros(input.shape, dtype=input.dtype)
+    else:
+        keep = default_generator().random(input.shape) >= p  # kept with probability 1 - p
+        mask = keep.astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+    return input * Tensor(mask)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ W.T + b: x (..., in), W (out, in), b (out,), as nn.Linear (rows are samples)."""
+    if weight.ndim not in (1, 2) or input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} and weight of shape {weight.shape} do not "
+            "fit: expected weight (out_features, in_features) and input (..., in_features)"
+        )
+    out = input @ (weight.T if weight.ndim == 2 else weight)
+    return out if bias is None else out + bias
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """int64 tensor of shape ``tensor.shape + (num_classes,)`` with a 1 at each class index.
+
+    ``num_classes=-1`` takes one more than the largest label.
+    """
+    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"one_hot: expected integer class indices, got dtype {labels.dtype}; convert with "
+            ".long() or .astype(np.int64)"
+        )
+    if num_classes == -1:
+        if labels.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
+        num_classes = int(labels.max()) + 1
+    if num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
+        raise ValueError(
+            f"one_hot: label {bad} is out of range for num_classes={num_classes} "
+            f"(expected 0..{num_classes - 1})"
+        )
+    out = (labels[..., None] == np.arange(num_classes)).astype(np.int64)
+    return Tensor(out)
+
+
+# ---------------------------------------------------------------------------------- losses
+
+
+def mse_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Tensor:
+    """mean((input - target)^2) over all elements; with ``weight``: sum(w e^2) / sum(w)."""
+    reduction = _reduction("mse_loss", size_average, reduce, reduction)
+    y = _paired_target(target, input)
+    _same_shape("mse_loss", input, y, "input")
+    if weight is None:
+        return apply(ops.MSELoss, input, y, reduction=reduction)
+    return _weighted("mse_loss", apply(ops.MSELoss, input, y, reduction="none"), weight, reduction)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Tensor:
+    """mean |input - target| over all elements; with ``weight``: sum(w |e|) / sum(w)."""
+    reduction = _reduction("l1_loss", size_average, reduce, reduction)
+    y = _paired_target(target, input)
+    _same_shape("l1_loss", input, y, "input")
+    if weight is None:
+        return apply(ops.L1Loss, input, y, reduction=reduction)
+    return _weighted("l1_loss", apply(ops.L1Loss, input, y, reduction="none"), weight, reduction)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    *,
+    dim: int | None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """Softmax cross-entropy from raw logits, stable for logits of any size.
+
+    The class dimension is ``dim`` (default 1, or 0 for 1-D logits, as in PyTorch; the
+    tutorials' (classes, m) layout passes ``dim=0``). ``target`` holds integer class indices
+    (the logits' shape without the class dim) or probabilities / one-hot rows (the logits'
+    shape). Per sample n, with Y the one-hot target, w the class weights (default 1),
+    K classes and s = ``label_smoothing``:
+
+        l_n = -sum_k q_nk log softmax(Z)_nk,   q_nk = (1 - s) w_y(n) Y_nk + (s / K) w_k
+
+    (for probability targets q_nk = w_k ((1 - s) Y_nk + s / K)). Samples whose index is
+    ``ignore_index`` have l_n = 0. ``mean`` divides the sum by sum_n w_y(n) over the samples
+    not ignored (by the number of samples for probability targets), as PyTorch does; with
+    every sample ignored that is 0/0 = nan, as in PyTorch. Gradient: (softmax(Z) sum_k q_k - q).
+    """
+    reduction = _reduction("cross_entropy", size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_dim = _class_dim("cross_entropy", input, dim, axis)
+    y = _target(target, input)
+    n_classes = input.shape[class_dim]
+    w = _class_weight("cross_entropy", weight, n_classes, input.dtype)
+    if y.dtype.kind == "f":  # probabilities
+        if y.shape != input.shape:
+            raise ValueError(
+                f"cross_entropy: probability target has shape {y.shape}, expected the logits' "
+                f"shape {input.shape} (or integer class indices of shape "
+                f"{_without(input.shape, class_dim)})"
+            )
+        if not label_smoothing and w is None:
+            return apply(ops.CrossEntropy, input, y, axis=class_dim, reduction=reduction)
+        q = y.data
+        if label_smoothing:
+            q = (1 - label_smoothing) * q + label_smoothing / n_classes
+        if w is not None:
+            q = q * _along(w, class_dim, input.ndim)
+        return apply(ops.CrossEntropy, input, Tensor(q), axis=class_dim, reduction=reduction)
+    valid = _check_class_target("cross_entropy", input, y, class_dim, dim, axis, ignore_index)
+    if valid is None and w is None and not label_smoothing:  # the common case: one op
+        return apply(ops.CrossEntropy, input, y, axis=class_dim, reduction=reduction)
+    labels, w_y = _target_weights(y.data, valid, w, input.dtype)
+    onehot = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[labels], -1, class_dim)
+    q = (1 - label_smoothing) * onehot * np.expand_dims(w_y, class_dim)
+    if label_smoothing:
+        w_k = np.ones(n_classes, input.dtype) if w is None else w
+        present = np.ones_like(w_y) if valid is None else valid.astype(input.dtype)
+        q = q + (label_smoothing / n_classes) * (
+            _along(w_k, class_dim, input.ndim) * np.expand_dims(present, class_dim)
+        )
+    if reduction == "mean":
+        total = apply(ops.CrossEntropy, input, Tensor(q), axis=class_dim, reduction="sum")
+        return total / Tensor(np.asarray(w_y.sum(), dtype=input.dtype))
+    return apply(ops.CrossEntropy, input, Tensor(q), axis=class_dim, reduction=reduction)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    *,
+    dim: int | None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """l_n = -w_y(n) input[n, y(n)] (pair it with log_softmax); class dim 1 as in PyTorch.
+
+    ``mean`` divides by sum_n w_y(n) over the samples whose index is not ``ignore_index``.
+    """
+    reduction = _reduction("nll_loss", size_average, reduce, reduction)
+    class_dim = _class_dim("nll_loss", input, dim, axis)
+    y = _target(target, input)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must be integer class indices, got dtype {y.dtype}")
+    w = _class_weight("nll_loss", weight, input.shape[class_dim], input.dtype)
+    valid = _check_class_target("nll_loss", input, y, class_dim, dim, axis, ignore_index)
+    if valid is None and w is None:
+        return apply(ops.NLLLoss, input, y, axis=class_dim, reduction=reduction)
+    labels, w_y = _target_weights(y.data, valid, w, input.dtype)
+    per_sample = apply(ops.NLLLoss, input, Tensor(labels), axis=class_dim, reduction="none")
+    weighted = per_sample * Tensor(w_y)
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / Tensor(np.asarray(w_y.sum(), dtype=input.dtype))
+
+
+def binary_cross_entropy(
+    prob: Tensor, target: Any, eps: float = 1e-12, reduction: str = "mean"
+) -> Tensor:
+    """-mean(y log p + (1 - y) log(1 - p)), each log floored at -100 as in PyTorch.
+
+    ``prob`` and ``target`` must lie in [0, 1] (a ValueError otherwise, NaN included; for
+    raw scores use ``binary_cross_entropy_with_logits``). ``eps`` floors p (1 - p) in the
+    gradient's denominator, so p exactly 0 or 1 gives a large but finite gradient.
+    """
+    fn = "binary_cross_entropy"
+    _check_reduction(fn, reduction)
+    if isinstance(eps, (Tensor, np.ndarray)) or not isinstance(eps, (int, float, np.floating)):
+        raise TypeError(
+            f"{fn}: eps must be a number, got {type(eps).__name__}; per-element weights "
+            "(torch's weight=) are not supported: multiply the reduction='none' loss by them"
+        )
+    if not 0 < eps < 1:  # also refuses NaN
+        raise ValueError(f"{fn}: eps must be in (0, 1), got {eps}")
+    if prob.dtype.kind != "f":
+        raise TypeError(f"{fn}: prob must be a floating tensor, got dtype {prob.dtype}")
+    y = _target(target, prob)
+    _same_shape(fn, prob, y, "prob")
+    _check_unit_interval(
+        fn,
+        "prob",
+        prob.data,
+        "; for raw scores (logits) use binary_cross_entropy_with_logits, or apply .sigmoid() first",
+    )
+    _check_unit_interval(fn, "target", y.data, "")
+    return apply(ops.BinaryCrossEntropy, prob, y, eps=float(eps), reduction=reduction)
+
+
+def _check_unit_interval(fn: str, what: str, values: np.ndarray, hint: str) -> None:
+    """Raise unless every value is in [0, 1] (NaN is not)."""
+    inside = (values >= 0) & (values <= 1)
+    if not inside.all():
+        index = tuple(int(i) for i in np.argwhere(~inside)[0])
+        raise ValueError(
+            f"{fn}: {what} must hold probabilities in [0, 1], but element {index} of shape "
+            f"{values.shape} is {values[index].item():.6g}{hint}"
+        )
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: Any, reduction: str = "mean"
+) -> Tensor:
+    """binary_cross_entropy(sigmoid(logits), target) computed stably from the logits."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    y = _target(target, logits)
+    _same_shape("binary_cross_entropy_with_logits", logits, y, "logits")
+    return apply(ops.BCEWithLogits, logits, y, reduction=reduction)
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def _no_inplace(fn: str, inplace: bool) -> None:
+    if inplace:
+        raise ValueError(
+            f"{fn}: inplace=True is not supported (it would overwrite a value the graph may "
+            f"still need); write x = F.{fn}(x) instead"
+        )
+
+
+def _need_float(fn: str, x: Tensor) -> None:
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected a floating tensor, got dtype {x.dtype}; use .float()")
+
+
+def _softmax_dim(fn: str, x: Tensor, dim: int | None, axis: int | None) -> int:
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(f"{fn}: got dim={dim} and axis={axis}; pass one of them")
+    d = dim if dim is not None else axis
+    if d is None:
+        if x.ndim > 2:  # PyTorch's implicit choice here (dim 0 for 3-D) is deprecated
+            raise TypeError(
+                f"{fn}: pass dim= for a {x.ndim}-D input (e.g. dim=-1 for the last dimension, "
+                "dim=1 for the channels)"
+            )
+        d = -1  # PyTorch's implicit choice for 0-, 1- and 2-D inputs
+    return int(d)
+
+
+def _class_dim(fn: str, x: Tensor, dim: int | None, axis: int | None) -> int:
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class dimension, got a 0-d tensor")
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(
+            f"{fn}: got dim={dim} and axis={axis}; pass one of them (both name the class dim)"
+        )
+    d = dim if dim is not None else axis
+    if d is None:
+        d = 0 if x.ndim == 1 else 1
+    return normalize_axes(fn, d, x.ndim)[0]
 
 
 def _check_reduction(fn: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduction(fn: str, size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """``reduction``, or what PyTorch's deprecated ``size_average`` / ``reduce`` pair means."""
+    if size_average is not None or reduce is not None:
+        if reduce is False:
+            reduction = "none"
+        else:
+            reduction = "sum" if size_average is False else "mean"
+    _check_reduction(fn, reduction)
+    return reduction
+
+
+def _without(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
+    return shape[:dim] + shape[dim + 1 :]
+
+
+def _along(v: np.ndarray, dim: int, ndim: int) -> np.ndarray:
+    """A (K,) vector shaped to broadcast along ``dim`` of an ``ndim``-D array."""
+    shape = [1] * ndim
+    shape[dim] = v.shape[0]
+    return v.reshape(shape)
 
 
 def _target(target: Any, like: Tensor) -> Tensor:
@@ -53,6 +410,13 @@ def _target(target: Any, like: Tensor) -> Tensor:
     if data.dtype.kind == "f" and like.dtype.kind == "f" and data.dtype != like.dtype:
         data = data.astype(like.dtype)
     return Tensor(data, name=target.name if isinstance(target, Tensor) else None)
+
+
+def _paired_target(target: Any, input: Tensor) -> Tensor:
+    """A Tensor target keeps its graph ((input - target) is differentiable in both)."""
+    if isinstance(target, Tensor):
+        return target.astype(input.dtype) if target.dtype != input.dtype else target
+    return _target(target, input)
 
 
 def _same_shape(fn: str, pred: Tensor, target: Tensor, what: str = "pred") -> None:
@@ -64,98 +428,84 @@ def _same_shape(fn: str, pred: Tensor, target: Tensor, what: str = "pred") -> No
         )
 
 
-def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """mean((pred - target)^2) over all elements (``sum`` / per element with ``none``)."""
-    _check_reduction("mse_loss", reduction)
-    # a Tensor target keeps its graph: (pred - target)^2 is differentiable in both
-    y = target.astype(pred.dtype) if isinstance(target, Tensor) else _target(target, pred)
-    _same_shape("mse_loss", pred, y)
-    return apply(ops.MSELoss, pred, y, reduction=reduction)
+def _weighted(fn: str, per_element: Tensor, weight: Any, reduction: str) -> Tensor:
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.shape != per_element.shape:
+        raise ValueError(
+            f"{fn}: weight has shape {w.shape}, expected the input's shape {per_element.shape}"
+        )
+    w_t = Tensor(w.astype(per_element.dtype, copy=False))
+    weighted = per_element * w_t
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / Tensor(np.asarray(w_t.data.sum(), dtype=per_element.dtype))
 
 
-def cross_entropy(
+def _class_weight(fn: str, weight: Any, n_classes: int, dtype: np.dtype) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.shape != (n_classes,):
+        raise ValueError(
+            f"{fn}: weight has shape {w.shape}, expected one weight per class: ({n_classes},)"
+        )
+    return w.astype(dtype, copy=False)
+
+
+def _target_weights(
+    labels: np.ndarray, valid: np.ndarray | None, w: np.ndarray | None, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels with ignored ones set to class 0, and each sample's weight w_y (0 if ignored)."""
+    if valid is not None:
+        labels = np.where(valid, labels, 0)
+    w_y = np.ones(labels.shape, dtype) if w is None else w[labels]
+    if valid is not None:
+        w_y = w_y * valid
+    return labels, w_y
+
+
+def _check_class_target(
+    fn: str,
     logits: Tensor,
-    target: Any,
-    axis: int = -1,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-) -> Tensor:
-    """Softmax cross-entropy from raw logits, stable for logits of any size.
-
-    ``target`` holds integer class indices (the logits' shape without ``axis``) or
-    probabilities / one-hot rows (the logits' shape). The mean is over samples (every position
-    but the class axis). Gradient w.r.t. the logits: (softmax(logits) - Y) / m.
-    ``label_smoothing`` s trains against (1 - s) Y + s / K for K classes, as PyTorch does.
-    """
-    _check_reduction("cross_entropy", reduction)
-    if logits.ndim == 0:
-        raise ValueError("cross_entropy: logits must have a class axis, got a 0-d tensor")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    axis = normalize_axes("cross_entropy", axis, logits.ndim)[0]
-    y = _target(target, logits)
-    _check_class_target("cross_entropy", logits, y, axis, allow_probs=True)
-    if label_smoothing:
-        n_classes = logits.shape[axis]
-        probs = y.data
-        if probs.dtype.kind in "iu":  # class indices -> one-hot along axis
-            probs = np.moveaxis(np.eye(n_classes, dtype=logits.dtype)[probs], -1, axis)
-        y = Tensor((1 - label_smoothing) * probs + label_smoothing / n_classes, name=y.name)
-    return apply(ops.CrossEntropy, logits, y, axis=axis, reduction=reduction)
-
-
-def nll_loss(log_probs: Tensor, target: Any, axis: int = -1, reduction: str = "mean") -> Tensor:
-    """-mean over samples of log_probs at the target class (pair it with log_softmax)."""
-    _check_reduction("nll_loss", reduction)
-    if log_probs.ndim == 0:
-        raise ValueError("nll_loss: log_probs must have a class axis, got a 0-d tensor")
-    axis = normalize_axes("nll_loss", axis, log_probs.ndim)[0]
-    y = _target(target, log_probs)
-    _check_class_target("nll_loss", log_probs, y, axis, allow_probs=False)
-    return apply(ops.NLLLoss, log_probs, y, axis=axis, reduction=reduction)
-
-
-def _check_class_target(fn: str, logits: Tensor, y: Tensor, axis: int, allow_probs: bool) -> None:
-    expected = logits.shape[:axis] + logits.shape[axis + 1 :]
-    if y.dtype.kind in "iu":
-        if y.shape != expected:
-            raise ValueError(
-                f"{fn}: class-index target has shape {y.shape}, expected {expected} (the "
-                f"logits' shape {logits.shape} without class axis {axis})"
+    y: Tensor,
+    class_dim: int,
+    dim: int | None,
+    axis: int | None,
+    ignore_index: int,
+) -> np.ndarray | None:
+    """Check an index target; returns the mask of samples not ignored (None: none ignored)."""
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"{fn}: target must be integer class indices or float probabilities, got dtype "
+            f"{y.dtype}"
+        )
+    expected = _without(logits.shape, class_dim)
+    if y.shape != expected:
+        hint = ""
+        if dim is None and axis is None and logits.ndim >= 2 and y.shape == logits.shape[1:]:
+            hint = (
+                f"; the class dim is probably 0 (logits of shape (classes, samples), columns "
+                f"are samples, as in the tutorials): pass dim=0, as in {fn}(Z, y, dim=0)"
             )
-        n_classes = logits.shape[axis]
-        if y.size and (y.data.min() < 0 or y.data.max() >= n_classes):
-            bad = y.data[(y.data < 0) | (y.data >= n_classes)].ravel()[0]
-            raise ValueError(
-                f"{fn}: target contains class {bad}, expected classes 0..{n_classes - 1} "
-                f"(axis {axis} of logits {logits.shape} has {n_classes} entries)"
-            )
-    elif allow_probs and y.dtype.kind == "f":
-        if y.shape != logits.shape:
-            raise ValueError(
-                f"{fn}: probability target has shape {y.shape}, expected the logits' shape "
-                f"{logits.shape} (or integer class indices of shape {expected})"
-            )
-    else:
-        kinds = "integer class indices or float probabilities" if allow_probs else "integers"
-        raise TypeError(f"{fn}: target must be {kinds}, got dtype {y.dtype}")
-
-
-def binary_cross_entropy(
-    prob: Tensor, target: Any, eps: float = 1e-12, reduction: str = "mean"
-) -> Tensor:
-    """-mean(y log p + (1 - y) log(1 - p)), with p clipped to [eps, 1 - eps]."""
-    _check_reduction("binary_cross_entropy", reduction)
-    y = _target(target, prob)
-    _same_shape("binary_cross_entropy", prob, y, "prob")
-    return apply(ops.BinaryCrossEntropy, prob, y, eps=float(eps), reduction=reduction)
-
-
-def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Any, reduction: str = "mean"
-) -> Tensor:
-    """binary_cross_entropy(sigmoid(logits), target) computed stably from the logits."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    y = _target(target, logits)
-    _same_shape("binary_cross_entropy_with_logits", logits, y, "logits")
-    return apply(ops.BCEWithLogits, logits, y, reduction=reduction)
+        raise ValueError(
+            f"{fn}: class-index target has shape {y.shape}, expected {expected} (the "
+            f"logits' shape {logits.shape} without class dim {class_dim}){hint}"
+        )
+    n_classes = logits.shape[class_dim]
+    labels = y.data
+    if not labels.size:
+        return None
+    lo, hi = labels.min(), labels.max()
+    if 0 <= lo and hi < n_classes and not 0 <= ignore_index < n_classes:
+        return None  # every label is a class and none can be ignore_index
+    valid = labels != ignore_index
+    bad = valid & ((labels < 0) | (labels >= n_classes))
+    if bad.any():
+        raise ValueError(
+            f"{fn}: target contains class {labels[bad].ravel()[0]}, expected classes "
+            f"0..{n_classes - 1} (dim {class_dim} of logits {logits.shape} has {n_classes} "
+            f"entries) or ignore_index={ignore_index}"
+        )
+    return None if valid.all() else valid

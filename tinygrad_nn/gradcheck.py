@@ -47,7 +47,7 @@ def gradcheck(
     out.backward(v)
     for i in wrt:
         x = xs[i]
-        analytic = np.zeros_like(x.data) if x.grad is None else x.grad
+        analytic = np.zeros_like(x.data) if x.grad is None else x.grad.data
         numerical = numerical_grad(objective, x.data, eps)
         error = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
         if (error > 0).any() or not np.isfinite(analytic).all():

@@ -110,9 +110,11 @@ class Op:
     label: str | None  # the output tensor's name; set only when the program names it
 
     def forward(self, *args: Any, **kwargs: Any) -> Array:
+        """The output array from the input arrays; keeps in self.saved what backward needs."""
         raise NotImplementedError
 
     def backward(self, dZ: Array) -> Grads:
+        """One gradient per input (None where self.needs_grad says none is needed), given dZ."""
         raise NotImplementedError
 
 
@@ -882,7 +884,11 @@ class NLLLoss(Op):
 
 
 class BinaryCrossEntropy(Op):
-    """J = -mean(Y log P + (1 - Y) log(1 - P)).   dP = (P - Y) / (P (1 - P)) / n."""
+    """J = -mean(Y max(log P, -100) + (1 - Y) max(log(1 - P), -100)).
+
+    dP = (P - Y) / max(P (1 - P), eps) / n.   Each log term is floored at -100 (as in
+    PyTorch), so P exactly 0 or 1 gives a finite loss and gradient in every dtype.
+    """
 
     __slots__ = ()
     name = "binary_cross_entropy"
@@ -892,15 +898,18 @@ class BinaryCrossEntropy(Op):
     grad_rule = ("d{0} = ({0} - {1}) / ({0} (1 - {0})){/m}", None)
 
     def forward(self, p: Array, y: Array, *, eps: float, reduction: str) -> Array:
-        p_safe = np.clip(p, eps, 1 - eps)  # log(0) would be -inf
-        self.saved = (p_safe, y)
-        per_element = -(y * np.log(p_safe) + (1 - y) * np.log1p(-p_safe))
+        self.saved = (p, y)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, floored just below
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        per_element = -(y * log_p + (1 - y) * log_q)
         return _reduce_loss(per_element, reduction)
 
     def backward(self, dJ: Array) -> Grads:
         p, y = self.saved
         scale = _loss_scale(dJ, self.kwargs["reduction"], p.size)
-        return scale * (p - y) / (p * (1 - p)), None
+        floor = max(self.kwargs["eps"], float(np.finfo(p.dtype).tiny))  # > 0 in float16 too
+        return scale * (p - y) / np.maximum(p * (1 - p), np.asarray(floor, p.dtype)), None
 
 
 class BCEWithLogits(Op):
@@ -923,3 +932,122 @@ class BCEWithLogits(Op):
         z, e, y = self.saved
         sigma = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
         return _loss_scale(dJ, self.kwargs["reduction"], z.size) * (sigma - y), None
+
+
+# ---- ops added for functional
+
+_SQRT_PI = float(np.sqrt(np.pi))
+_SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
+_GELU_TANH_C = 0.044715
+# erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1 3 5 ... (2n+1)): positive terms, so no
+# cancellation; 42 terms reach double precision for |x| <= 2.
+_ERF_SERIES = np.cumprod([1.0] + [2.0 / (2 * n + 1) for n in range(1, 42)])
+
+
+def erf(x: Array) -> Array:
+    """The error function, elementwise, to about 1e-15 relative (NumPy has none).
+
+    |x| <= 2: the series above in Horner form; |x| > 2: erfc(x) = exp(-x^2) / (sqrt(pi) K(x)),
+    K the continued fraction x + (1/2)/(x + 1/(x + (3/2)/(x + ...))), 60 levels deep.
+    Computed in float64 and returned in ``x``'s floating dtype.
+    """
+    x = np.asarray(x)
+    x64 = x.astype(np.float64, copy=False)
+    out = np.empty_like(x64)
+    small = np.abs(x64) <= 2.0
+    everything = bool(small.all())
+    xs = x64 if everything else x64[small]
+    x2 = xs * xs
+    p = np.full_like(x2, _ERF_SERIES[-1])
+    for c in _ERF_SERIES[-2::-1]:
+        p *= x2
+        p += c
+    p *= xs * np.exp(-x2) * (2.0 / _SQRT_PI)
+    if everything:
+        out = p
+    else:
+        out[small] = p
+        big = ~small
+        xb = np.abs(x64[big])
+        k_frac = xb.copy()
+        with np.errstate(invalid="ignore"):  # inf stays inf; nan stays nan
+            for k in range(60, 0, -1):
+                k_frac = xb + (k / 2.0) / k_frac
+            out[big] = np.copysign(1.0 - np.exp(-xb * xb) / (_SQRT_PI * k_frac), x64[big])
+    return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+
+
+class GELU(Op):
+    """A = Z Phi(Z), Phi(Z) = (1 + erf(Z / sqrt 2)) / 2.   dZ = dA (Phi(Z) + Z phi(Z)).
+
+    ``approximate="tanh"``: A = Z (1 + tanh(u)) / 2, u = sqrt(2/pi) (Z + 0.044715 Z^3);
+    dZ = dA ((1 + tanh u) / 2 + Z (1 - tanh^2 u) sqrt(2/pi) (1 + 3 0.044715 Z^2) / 2).
+    """
+
+    __slots__ = ()
+    name = "gelu"
+    elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * (Phi({0}) + {0} phi({0}))",)
+
+    def forward(self, z: Array, *, approximate: str) -> Array:
+        if approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_TANH_C * z**3))
+            self.saved = (z, t)
+            return 0.5 * z * (1 + t)
+        cdf = 0.5 * (1 + erf(z / np.sqrt(np.asarray(2.0, dtype=z.dtype))))
+        self.saved = (z, cdf)
+        return z * cdf
+
+    def backward(self, dA: Array) -> Grads:
+        z, s = self.saved
+        if self.kwargs["approximate"] == "tanh":
+            du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_C * z * z)
+            return (dA * (0.5 * (1 + s) + 0.5 * z * (1 - s * s) * du),)
+        pdf = np.exp(-0.5 * z * z) / np.sqrt(np.asarray(2 * np.pi, dtype=z.dtype))
+        return (dA * (s + z * pdf),)
+
+
+class SiLU(Op):
+    """A = Z sigma(Z).   dZ = dA sigma(Z) (1 + Z (1 - sigma(Z)))."""
+
+    __slots__ = ()
+    name = "silu"
+    elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * s (1 + {0} (1 - s)), s = sigmoid({0})",)
+
+    def forward(self, z: Array) -> Array:
+        e = np.exp(-np.abs(z))  # the stable sigmoid of Sigmoid.forward
+        s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        self.saved = (z, s)
+        return z * s
+
+    def backward(self, dA: Array) -> Grads:
+        z, s = self.saved
+        return (dA * (s * (1 + z * (1 - s))),)
+
+
+class L1Loss(Op):
+    """J = mean |P - Y|.   dP = sign(P - Y) / n   (0 where P = Y, like PyTorch),   dY = -dP."""
+
+    __slots__ = ()
+    name = "l1_loss"
+    arg_names = ("pred", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = sign({0} - {1}){/m}", "d{1} = -sign({0} - {1}){/m}")
+
+    def forward(self, pred: Array, target: Array, *, reduction: str) -> Array:
+        diff = pred - target
+        self.saved = np.sign(diff)
+        return _reduce_loss(np.abs(diff), reduction)
+
+    def backward(self, dJ: Array) -> Grads:
+        sign = self.saved
+        dP = _loss_scale(dJ, self.kwargs["reduction"], sign.size) * sign
+        return dP, (-dP if self.needs_grad[1] else None)

@@ -1,31 +1,67 @@
-"""Neural-network building blocks: Module, layers, initialisers and model files."""
+"""Neural-network building blocks: Module, layers, losses, initialisers and model files."""
 
-from tinygrad_nn.nn import init
-from tinygrad_nn.nn.layers import (
-    MLP,
+from tinygrad_nn.nn import init, utils
+from tinygrad_nn.nn.activation import (
+    GELU,
     Identity,
-    Linear,
+    LeakyReLU,
+    LogSoftmax,
     ReLU,
-    Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
     Tanh,
 )
-from tinygrad_nn.nn.module import Module
+from tinygrad_nn.nn.layers import (
+    MLP,
+    Dropout,
+    Flatten,
+    Linear,
+    ModuleDict,
+    ModuleList,
+    Sequential,
+    Unflatten,
+)
+from tinygrad_nn.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from tinygrad_nn.nn.module import Module, Parameter
 from tinygrad_nn.nn.serialization import load, load_state, save
 
 __all__ = [
-    "MLP",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "GELU",
     "Identity",
+    "L1Loss",
+    "LeakyReLU",
     "Linear",
+    "LogSoftmax",
+    "MLP",
+    "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "Unflatten",
     "init",
     "load",
     "load_state",
     "save",
+    "utils",
 ]

@@ -419,7 +419,7 @@ def _build(
         gr = None if t is None else t.grad
         if gr is None:
             return None
-        return gr if isinstance(gr, np.ndarray) else np.asarray(getattr(gr, "data", gr))
+        return gr if isinstance(gr, np.ndarray) else gr.data  # .grad is a Tensor
 
     def edge_grad(v: Vertex, i: int) -> np.ndarray | None:
         return None if recording is None else recording.input_grad(v, i)

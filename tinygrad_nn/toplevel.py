@@ -1,0 +1,672 @@
+"""The top-level names of PyTorch's ``torch`` namespace: constructors, functions, dtype names.
+
+``import tinygrad_nn as torch`` then runs ``torch.tensor([0, 2, 1])``, ``torch.zeros(2, 3)``,
+``torch.randn(4, requires_grad=True)``, ``torch.cat(xs, dim=1)``, ``torch.exp(x)`` and
+``x.to(torch.float64)`` with PyTorch's signatures and dtype rules. Random constructors
+draw from the default generator (``tinygrad_nn.manual_seed``). Dtypes are NumPy dtypes
+(``tinygrad_nn.float32 == np.dtype("float32")``), so they work with NumPy as well.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nn.autograd import Tensor, get_default_dtype, is_grad_enabled
+from tinygrad_nn.autograd import _state as _engine_state  # this thread's switches
+from tinygrad_nn.random import as_rng
+
+# ----------------------------------------------------------------------------- dtype names
+
+float16 = half = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+int16 = short = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+# ``float``, ``int`` and ``bool`` (torch.float is float32, torch.int is int32) are bound in
+# tinygrad_nn/__init__.py, where shadowing the builtins harms no code.
+DTYPE_ALIASES = {"float": float32, "int": int32, "bool": bool_}
+
+
+def _dtype(dtype: Any, default: np.dtype | None = None) -> np.dtype:
+    if dtype is None:
+        return get_default_dtype() if default is None else default
+    if isinstance(dtype, str) and dtype in ("cuda", "cpu", "mps"):
+        raise TypeError(f"dtype={dtype!r} is a device, not a dtype; pass device= instead")
+    return np.dtype(dtype)
+
+
+def _shape(size: tuple[Any, ...], fn: str) -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean shape (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(operator.index(n.item() if isinstance(n, Tensor) else n) for n in size)
+    except TypeError:
+        raise TypeError(f"{fn}: size must be integers, got {size!r}") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{fn}: negative dimension in size {shape}")
+    return shape
+
+
+def _check_device(fn: str, device: Any) -> None:
+    if device is None:
+        return
+    name = device if isinstance(device, str) else getattr(device, "type", str(device))
+    if name != "cpu":
+        raise RuntimeError(
+            f"{fn}: device={device!r}: tinygrad_nn runs on NumPy on the CPU; leave device out "
+            "or pass 'cpu'"
+        )
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """``torch.device("cpu")``; any other device raises, since everything runs on NumPy."""
+
+    def __init__(self, type: str = "cpu", index: int | None = None) -> None:
+        _check_device("device", type)
+        self.type = "cpu"
+        self.index = index
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __eq__(self, other: object) -> bool:
+        return other == "cpu" or isinstance(other, device)
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+    def __str__(self) -> str:
+        return "cpu"
+
+
+class _NoAccelerator:
+    """``torch.cuda`` / ``torch.accelerator`` / ``torch.backends.mps``: nothing is available."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def is_available(self) -> bool:
+        return False
+
+    def device_count(self) -> int:
+        return 0
+
+    def manual_seed(self, seed: int) -> None:  # torch.cuda.manual_seed: nothing to seed
+        return None
+
+    manual_seed_all = manual_seed
+
+
+cuda = _NoAccelerator("cuda")
+accelerator = _NoAccelerator("accelerator")
+
+
+# ---------------------------------------------------------------------------- constructors
+
+
+def _from_python(data: Any) -> np.ndarray:
+    """PyTorch's inference: bools -> bool, ints -> int64, floats -> the default dtype."""
+    arr = np.asarray(data)
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind == "f":
+        return arr.astype(get_default_dtype(), copy=False)
+    raise TypeError(
+        f"tensor: cannot make a numeric tensor from {type(data).__name__} (got NumPy dtype "
+        f"{arr.dtype}); expected numbers, bools or (nested) lists of them"
+    )
+
+
+def tensor(
+    data: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (as ``torch.tensor``).
+
+    An array or tensor keeps its dtype; Python data is inferred as PyTorch does: bools are
+    bool, ints int64, floats the default dtype (float32).
+    """
+    _check_device("tensor", device)
+    if isinstance(data, Tensor):
+        arr = data.data.copy()
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data)
+    else:
+        arr = _from_python(data)
+    if dtype is not None:
+        arr = arr.astype(_dtype(dtype), copy=False)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but without a copy where none is needed (a tensor comes back as is)."""
+    _check_device("as_tensor", device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.astype(_dtype(dtype))
+    arr = data if isinstance(data, np.ndarray) else None
+    if arr is None:
+        arr = np.asarray(data) if isinstance(data, np.generic) else _from_python(data)
+    return Tensor(arr if dtype is None else arr.astype(_dtype(dtype), copy=False))
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (changes to one show in the other)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(
+            f"from_numpy: expected np.ndarray, got {type(ndarray).__name__}; use "
+            "tinygrad_nn.tensor(data) for Python data"
+        )
+    return Tensor(ndarray)
+
+
+def _filled(
+    fn: str, size: tuple[Any, ...], value: Any, dtype: Any, requires_grad: bool,
+    device: Any,
+) -> Tensor:  # fmt: skip
+    _check_device(fn, device)
+    return Tensor(np.full(_shape(size, fn), value, _dtype(dtype)), requires_grad=requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled("zeros", size, 0, dtype, requires_grad, device)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled("ones", size, 1, dtype, requires_grad, device)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros: PyTorch leaves the values unspecified; here they are never garbage (or NaN)."""
+    return _filled("empty", size, 0, dtype, requires_grad, device)
+
+
+def _fill_dtype(value: Any) -> np.dtype:
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    return get_default_dtype()
+
+
+def full(
+    size: Any,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``size`` filled with ``fill_value``; the dtype follows the value (int -> int64)."""
+    fill = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    dt = _dtype(dtype, _fill_dtype(fill))
+    return _filled("full", (size,), fill, dt, requires_grad, device)
+
+
+def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    arr = input.data if isinstance(input, Tensor) else np.asarray(input)
+    return arr.shape, (arr.dtype if dtype is None else _dtype(dtype))
+
+
+def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return Tensor(np.zeros(shape, dt), requires_grad=requires_grad)
+
+
+def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return Tensor(np.ones(shape, dt), requires_grad=requires_grad)
+
+
+def empty_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(input, dtype, requires_grad)
+
+
+def full_like(
+    input: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return Tensor(np.full(shape, fill_value, dt), requires_grad=requires_grad)
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    _check_device("eye", device)
+    return Tensor(
+        np.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad=requires_grad
+    )
+
+
+def _is_int(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x.dtype.kind in "iu"
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _number(x: Any) -> Any:
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """[start, end) in steps of ``step``; int64 when every argument is an integer, as PyTorch."""
+    _check_device("arange", device)
+    if end is None:
+        start, end = 0, start
+    if _number(step) == 0:
+        raise ValueError("arange: step must be nonzero")
+    ints = _is_int(start) and _is_int(end) and _is_int(step)
+    values = np.arange(
+        _number(start), _number(end), _number(step), dtype=np.int64 if ints else np.float64
+    )
+    return Tensor(values.astype(_dtype(dtype, int64 if ints else None)), requires_grad)
+
+
+def linspace(
+    start: Any,
+    end: Any,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` evenly spaced values from start to end inclusive (the default float dtype)."""
+    _check_device("linspace", device)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace: steps must be an integer, got {steps!r}")
+    if steps < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    values = np.linspace(_number(start), _number(end), int(steps), dtype=np.float64)
+    return Tensor(values.astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randn(
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard normal samples from the default generator (or ``generator``, a seed or
+    np.random.Generator)."""
+    _check_device("randn", device)
+    data = as_rng(generator).standard_normal(_shape(size, "randn"))
+    return Tensor(data.astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def rand(
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform samples in [0, 1) from the default generator."""
+    _check_device("rand", device)
+    data = as_rng(generator).random(_shape(size, "rand"))
+    return Tensor(data.astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randint(
+    *args: Any,
+    size: Any = None,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high), int64."""
+    _check_device("randint", device)
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        *args_, size = args  # type: ignore[assignment]
+        args = tuple(args_)
+    if size is None or len(args) not in (1, 2):
+        raise TypeError(
+            "randint: expected randint(high, size) or randint(low, high, size) with size a "
+            f"tuple, got args {args!r} and size={size!r}"
+        )
+    low, high = (0, args[0]) if len(args) == 1 else args
+    if _number(high) <= _number(low):
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    shape = _shape((size,), "randint")
+    data = as_rng(generator).integers(_number(low), _number(high), shape)
+    return Tensor(data.astype(_dtype(dtype, int64)), requires_grad=requires_grad)
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> Tensor:
+    """A random permutation of 0..n-1 (int64)."""
+    return Tensor(as_rng(generator).permutation(n).astype(_dtype(dtype, int64)))
+
+
+def randn_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return randn(shape, dtype=dt, requires_grad=requires_grad)
+
+
+def rand_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return rand(shape, dtype=dt, requires_grad=requires_grad)
+
+
+# ----------------------------------------------------------------- joining and predicates
+
+
+def _join_dim(fn: str, dim: int | None, axis: int | None) -> int:
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(f"{fn}: got dim={dim} and axis={axis}; pass one of them")
+    return int(dim if dim is not None else (axis if axis is not None else 0))
+
+
+def cat(tensors: Sequence[Tensor], dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim (0 by default), as ``torch.cat``."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat: expected a sequence of tensors, got one Tensor; wrap it in a list")
+    return Tensor.concatenate(list(tensors), _join_dim("cat", dim, axis))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Join tensors along a new dim (0 by default), as ``torch.stack``."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("stack: expected a sequence of tensors, got one Tensor; wrap it in a list")
+    return Tensor.stack(list(tensors), _join_dim("stack", dim, axis))
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.dtype.kind == "f"
+
+
+def numel(input: Tensor) -> int:
+    return int(input.data.size)
+
+
+# ------------------------------------------------------------------------------ grad mode
+
+
+class set_grad_enabled:  # noqa: N801 - PyTorch's name
+    """Switch recording on or off: as a call it takes effect at once, as a ``with`` block (or
+    decorator) it lasts until the block ends."""
+
+    def __init__(self, mode: bool) -> None:
+        self.previous = is_grad_enabled()
+        self.mode = bool(mode)
+        _engine_state().grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        _engine_state().grad_enabled = self.previous
+
+    def __call__(self, fn: Any) -> Any:
+        import functools
+
+        mode = self.mode
+        _engine_state().grad_enabled = self.previous  # decorating alone changes nothing
+
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapped
+
+
+class inference_mode(set_grad_enabled):  # noqa: N801 - PyTorch's name
+    """Same as ``no_grad()`` here (there is no version counter to skip)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(not mode)
+
+
+# ------------------------------------------------- tensor methods as functions (torch.exp(x))
+
+
+def exp(input: Tensor) -> Tensor:
+    return input.exp()
+
+
+def log(input: Tensor) -> Tensor:
+    return input.log()
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return input.sqrt()
+
+
+def abs(input: Tensor) -> Tensor:
+    return input.abs()
+
+
+def neg(input: Tensor) -> Tensor:
+    return -input
+
+
+negative = neg
+
+
+def square(input: Tensor) -> Tensor:
+    return input**2
+
+
+def pow(input: Any, exponent: Any) -> Any:
+    return input**exponent
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    return input @ other
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Matrix product of two 2-D tensors (``matmul`` for any dims)."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(
+            f"mm: expected two 2-D tensors, got shapes {input.shape} and {mat2.shape}; use "
+            "matmul for other dims"
+        )
+    return input @ mat2
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    from tinygrad_nn import functional
+
+    return functional.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    from tinygrad_nn import functional
+
+    return functional.log_softmax(input, dim, dtype=dtype)
+
+
+# Reductions and shape functions take the method's arguments (dim=, keepdim=, ...) as is.
+
+
+def sum(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.sum(*args, **kwargs)
+
+
+def mean(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.mean(*args, **kwargs)
+
+
+def _no_elementwise(fn: str, args: tuple[Any, ...]) -> None:
+    if args and isinstance(args[0], Tensor):
+        raise TypeError(
+            f"{fn}(input, other): the elementwise {fn}imum of two tensors is not supported; "
+            f"write torch.where(input >= other, input, other) for max (<= for min)"
+        )
+
+
+def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """The maximum; with ``dim``, ``(values, indices)`` as in PyTorch."""
+    _no_elementwise("max", args)
+    return input.max(*args, **kwargs)
+
+
+def min(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """The minimum; with ``dim``, ``(values, indices)`` as in PyTorch."""
+    _no_elementwise("min", args)
+    return input.min(*args, **kwargs)
+
+
+def argmax(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.argmax(*args, **kwargs)
+
+
+def argmin(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.argmin(*args, **kwargs)
+
+
+def clip(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.clip(*args, **kwargs)
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    return input.reshape(*shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def transpose(input: Tensor, *args: Any) -> Tensor:
+    return input.transpose(*args)
+
+
+def t(input: Tensor) -> Tensor:
+    """The transpose of a tensor of at most 2 dims."""
+    if input.ndim > 2:
+        raise ValueError(f"t: expected a tensor of at most 2 dims, got shape {input.shape}")
+    return input.T
+
+
+# ------------------------------------------------------------- torch.save / torch.load
+
+
+def save(obj: Any, f: Any) -> None:
+    """Write ``obj`` (a state_dict, or dicts / lists / tuples of tensors, arrays, numbers and
+    strings, such as an optimiser's state_dict) to the path or binary file ``f``.
+
+    The file is a NumPy ``.npz`` archive: the arrays, plus the structure as JSON, so loading
+    it runs no code (no pickle). Writing to a path is atomic.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    structure = _encode(obj, arrays)
+    arrays["__structure__"] = np.array(json.dumps(structure))
+    if hasattr(f, "write"):
+        np.savez(f, **arrays)  # type: ignore[arg-type]
+        return
+    path = Path(f)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
+    """Read what ``save`` wrote; tensors come back as Tensors, arrays as arrays."""
+    if map_location is not None and not callable(map_location):
+        _check_device("load", map_location)
+    source = f if hasattr(f, "read") else Path(f)
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (ValueError, OSError) as e:
+        raise RuntimeError(
+            f"load: {f!r} is not a file written by tinygrad_nn.save ({e}); a file written by "
+            "torch.save needs PyTorch: load it there and save its state_dict with NumPy arrays"
+        ) from None
+    if "__structure__" not in arrays:
+        raise RuntimeError(
+            f"load: {f!r} has no structure entry; was it written by tinygrad_nn.save?"
+        )
+    return _decode(json.loads(str(arrays.pop("__structure__"))), arrays)
+
+
+def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(obj, (Tensor, np.ndarray)):
+        key = str(len(arrays))
+        arrays[key] = np.ascontiguousarray(obj.data if isinstance(obj, Tensor) else obj)
+        return {"array": key, "tensor": isinstance(obj, Tensor)}
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    if isinstance(obj, dict):
+        return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return {type(obj).__name__: [_encode(v, arrays) for v in obj]}
+    hint = ""
+    if hasattr(obj, "state_dict"):
+        hint = "; save its state_dict instead: save(model.state_dict(), path)"
+    raise TypeError(
+        f"save: cannot store a {type(obj).__name__}: tensors, arrays, numbers, strings, None "
+        f"and dicts / lists / tuples of them can be saved{hint}"
+    )
+
+
+def _decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if "array" in node:
+        arr = arrays[node["array"]]
+        return Tensor(arr) if node["tensor"] else arr
+    if "value" in node:
+        return node["value"]
+    if "dict" in node:
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in node["dict"]}
+    if "tuple" in node:
+        return tuple(_decode(v, arrays) for v in node["tuple"])
+    return [_decode(v, arrays) for v in node["list"]]
