@@ -240,13 +240,24 @@ class Graph:
     folded: dict[int, Vertex]  # id(transpose op) -> the leaf it transposes, drawn as ^T
     scopes: Scopes
     names: Names
+    # a huge graph read only near its output (see `_near_output`): the rest, in one summary
+    far: list[Vertex] = field(default_factory=list)  # boundary vertices standing for it
+    far_ops: int = 0  # how many ops it holds
+    far_lines: list[tuple[str, str]] = field(default_factory=list)
+    total: int = 0  # vertices in the whole graph
 
 
-def read_graph(root: Tensor, notation: Literal["math"] | None = None) -> Graph:
-    """Read the graph behind `root` once: order, drawn edges, names in the chosen notation."""
+def read_graph(
+    root: Tensor, notation: Literal["math"] | None = None, order: list[Vertex] | None = None
+) -> Graph:
+    """Read the graph behind `root` once: order, drawn edges, names in the chosen notation.
+
+    `order` (a topological order of part of the graph, ending at the root) limits the
+    reading to those vertices."""
     if notation not in (None, "math"):
         raise ValueError(f"draw: notation must be None or 'math', got {notation!r}")
-    order = topo_order(root)
+    if order is None:
+        order = topo_order(root)
     top = vertex(root)
     raw_consumers: dict[int, list[Vertex]] = defaultdict(list)
     # A transpose of a leaf (W.T in nn.Linear) is drawn on the edge, not as a node of its own
@@ -310,7 +321,67 @@ def read_graph(root: Tensor, notation: Literal["math"] | None = None) -> Graph:
         base = names.name.get(id(leaf), "W").rpartition(".")[2]
         names.name[tid] = math.name if math is not None else f"{base}^T"
         names.grad[tid] = "d" + names.name[tid]
-    return Graph(top, drawn, ops, leaves, ins, consumers, folded, scopes, names)
+    return Graph(top, drawn, ops, leaves, ins, consumers, folded, scopes, names, total=len(order))
+
+
+HUGE = 5000  # ops: above this, a collapsed drawing reads only the part near the output
+
+
+def _near_output(root: Tensor, notation: Literal["math"] | None, keep: int) -> Graph | None:
+    """For a graph of more than HUGE ops: read only the `keep` vertices nearest the output
+    and summarise the rest in one pass over its ops (names and counts), so that drawing a
+    100,000-op graph stays well under a second. None for a smaller graph."""
+    top = vertex(root)
+    if not isinstance(top, Op):
+        return None
+    ops = [top]
+    seen = {id(top)}
+    stack = [top]
+    while stack:
+        for p in stack.pop().inputs:
+            if isinstance(p, Op) and id(p) not in seen:
+                seen.add(id(p))
+                ops.append(p)
+                stack.append(p)
+    if len(ops) <= HUGE:
+        return None
+    kept: list[Vertex] = [top]  # breadth first from the output
+    near = {id(top)}
+    i = 0
+    while i < len(kept) and len(kept) < keep:
+        v = kept[i]
+        i += 1
+        for p in v.inputs if isinstance(v, Op) else ():
+            if id(p) not in near and len(kept) < keep:
+                near.add(id(p))
+                kept.append(p)
+    far = [
+        p
+        for v in kept
+        if isinstance(v, Op)
+        for p in v.inputs
+        if id(p) not in near
+    ]  # fmt: skip
+    far = list({id(p): p for p in far}.values())
+    near_ops = sorted((v for v in kept if isinstance(v, Op)), key=_seq)
+    order: list[Vertex] = []
+    placed: set[int] = set()
+    for op in near_ops:
+        for p in op.inputs:
+            if id(p) not in placed and (not isinstance(p, Op) or id(p) not in near):
+                placed.add(id(p))
+                order.append(p)  # a near leaf, or a far vertex (drawn as the summary)
+        order.append(op)
+    graph = read_graph(root, notation, order)
+    rest = sorted((op for op in ops if id(op) not in near), key=_seq)
+    graph.far, graph.far_ops = far, len(rest)
+    graph.far_lines = _chain_label(rest)[:1] if rest else []
+    graph.total = len(ops)
+    return graph
+
+
+def _seq(op: Op) -> int:
+    return op.seq
 
 
 def _argument_name(v: Vertex, consumers: dict[int, list[Vertex]]) -> str | None:
@@ -393,19 +464,20 @@ def _build(
 ) -> Drawing:
     if max_nodes is not None and max_nodes < 2:
         raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes}")
-    g_read = read_graph(root, notation)
+    near = None if max_nodes is None else _near_output(root, notation, max(2, max_nodes // 3))
+    g_read = near or read_graph(root, notation)
     order, ins, names = g_read.order, g_read.ins, g_read.names
     top = g_read.root
 
     # ------------------------------------------------ collapsing: id(vertex) -> summary key
-    group: dict[int, Any] = {}
+    group: dict[int, Any] = {id(v): ("far", 0) for v in g_read.far}
     if max_nodes is None and len(order) > LARGE:
         warnings.warn(
             f"draw: the graph has {len(order)} nodes, too many to lay out or read; "
             f"pass max_nodes= (e.g. max_nodes=60) to collapse it",
             stacklevel=3,
         )
-    if max_nodes is not None and len(order) > max_nodes:
+    if max_nodes is not None and len(order) > max_nodes and not g_read.far:
         group = _collapse(g_read, max_nodes, group_modules)
 
     def grad_of(v: Vertex) -> np.ndarray | None:
@@ -454,10 +526,16 @@ def _build(
     notes = []
     if deco.title:
         notes.append(deco.title)
-    if group:
+    if g_read.far:
+        notes.append(
+            f"collapsed: {g_read.total} ops, the {g_read.total - g_read.far_ops} nearest "
+            f"the output drawn (max_nodes={max_nodes});\nthe purple box holds the other "
+            f"{g_read.far_ops}. draw(..., max_nodes=None) draws every node"
+        )
+    elif group:
         n_shown = len(order) - len(group) + len(set(group.values()))
         notes.append(
-            f"collapsed: {len(order)} nodes drawn as {n_shown} (max_nodes={max_nodes}); "
+            f"collapsed: {len(order)} nodes drawn as {n_shown} (max_nodes={max_nodes});\n"
             "purple boxes hold what was folded. draw(..., max_nodes=None) draws every node"
         )
     if notes:
@@ -517,6 +595,12 @@ def _build(
         elif key[0] == "chain":
             lines = _chain_label([v for v in vs if is_op(v)])
             parent_path = scopes.node_path.get(id(vs[-1]), ()) if group_modules else ()
+        elif key[0] == "far":
+            lines = [(f"... {g_read.far_ops} more ops", "b"), *g_read.far_lines]
+            lines.append(("and the leaves they use, collapsed", "s"))
+            attrs = dict(STYLE["summary"], label=_html(lines))
+            clusters[()].append((summary_id[key], attrs))
+            continue
         else:
             lines = [(f"... {len(vs)} more nodes", "b")]
             parent_path = ()
@@ -534,6 +618,8 @@ def _build(
     for v in g_read.ops:
         drawn_inputs = ins[id(v)]
         key_v = group.get(id(v))
+        if key_v == ("far", 0):
+            continue  # its inputs are in the far part: not read
         if key_v is not None:
             for p in drawn_inputs:
                 if group.get(id(p)) != key_v:
@@ -634,8 +720,8 @@ def _vertex_lines(
 ) -> list[tuple[str, str]]:
     """Label lines of a vertex: title, shape (and dtype), op parameters, value, gradient."""
     value = value_of(v)
-    if kind == "constant":
-        return [(data_summary(value), "")]  # type: ignore[arg-type]
+    if kind == "constant":  # (as written: 1.0001 is not 1)
+        return [(f"{value.item():.6g}" if value.dtype.kind == "f" else data_summary(value), "")]  # type: ignore[union-attr]
     names = g.names
     math = names.math.get(id(v))
     lines: list[tuple[str, str]] = []
