@@ -119,7 +119,13 @@ accelerator = _NoAccelerator("accelerator")
 
 def _from_python(data: Any) -> np.ndarray:
     """PyTorch's inference: bools -> bool, ints -> int64, floats -> the default dtype."""
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:  # a ragged nested list
+        raise ValueError(
+            f"tensor: cannot make a tensor from a ragged nested list ({e}); every row must "
+            "have the same length"
+        ) from None
     if arr.dtype.kind == "b":
         return arr
     if arr.dtype.kind in "iu":
@@ -312,8 +318,18 @@ def linspace(
         raise TypeError(f"linspace: steps must be an integer, got {steps!r}")
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
-    values = np.linspace(_number(start), _number(end), int(steps), dtype=np.float64)
-    return Tensor(values.astype(_dtype(dtype)), requires_grad=requires_grad)
+    dt = _dtype(dtype)
+    if dt.kind != "f" or steps < 2:
+        values = np.linspace(_number(start), _number(end), int(steps), dtype=np.float64)
+        return Tensor(values.astype(dt), requires_grad=requires_grad)
+    # PyTorch's rounding, so that programs see the same x: step in the dtype, the first half
+    # counted up from start and the second down from end, each value one fused multiply-add
+    lo, hi = dt.type(_number(start)), dt.type(_number(end))
+    step = np.longdouble((hi - lo) / dt.type(steps - 1))
+    k = np.arange(steps, dtype=np.longdouble)
+    half = steps // 2
+    values = np.concatenate([lo + step * k[:half], hi - step * (steps - 1 - k[half:])])
+    return Tensor(values.astype(dt), requires_grad=requires_grad)
 
 
 def randn(

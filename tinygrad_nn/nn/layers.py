@@ -208,6 +208,7 @@ class _Indexed(Module):
         self._renumber(items)
 
     def append(self, module: Module) -> Any:
+        """Add `module` at the end (named by its position)."""
         self.add_module(str(len(self)), module)
         return self
 
