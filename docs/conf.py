@@ -94,6 +94,7 @@ nitpick_ignore_regex = [
     # private base classes and helper types (shown in signatures, not part of the API)
     (r"py:class", r"tinygrad_nn\..*\._\w+"),
     (r"py:class", r"tinygrad_nn\.nn\.module\.IncompatibleKeys"),
+    (r"py:class", r"Vertex|tinygrad_nn\.viz\.drawing\.Graph"),  # viz's internal graph types
 ]
 
 _log = logging.getLogger("tinygrad_nn.docs")
