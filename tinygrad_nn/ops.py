@@ -25,7 +25,9 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    if lead == 1 and grad.shape[1:] == shape:  # a bias (n,) added to (m, n): db = sum over m
+    if (
+        lead == 1 and shape and grad.shape[1:] == shape
+    ):  # a bias (n,) added to (m, n): db = sum over m
         return grad.sum(axis=0)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
@@ -116,6 +118,10 @@ class Op:
     def backward(self, dZ: Array) -> Grads:
         """One gradient per input (None where self.needs_grad says none is needed), given dZ."""
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        """``<AddBackward>``, as PyTorch shows a ``grad_fn``."""
+        return f"<{type(self).__name__}Backward>"
 
 
 # ---------------------------------------------------------------- arithmetic (broadcasting)
@@ -313,6 +319,87 @@ def _matmul_message(sa: tuple[int, ...], sb: tuple[int, ...]) -> str:
     return msg
 
 
+class PowTensor(Op):
+    """Z = A ** B (B a tensor).   dA = dZ * B * A ** (B - 1),   dB = dZ * Z * log(A)."""
+
+    __slots__ = ()
+    name = "pow_tensor"
+
+    def forward(self, a: Array, b: Array) -> Array:
+        try:
+            z = a**b
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+        self.saved = (a, b, z)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b, z = self.saved
+        need_a, need_b = self.needs_grad
+        dA = dB = None
+        if need_a:
+            dA = dZ * b * a ** (b - 1)
+        if need_b:  # log(0) is -inf; where A = 0 and B >= 0, Z does not move with B
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dB = dZ * np.where((a == 0) & (b >= 0), 0, z * np.log(a))
+        return dA, dB
+
+
+class Maximum(Op):
+    """Z = max(A, B) elementwise.   dA = dZ [A > B] + dZ/2 [A = B],   dB likewise."""
+
+    __slots__ = ()
+    name = "maximum"
+    pick: ClassVar[Callable[..., Array]] = staticmethod(np.maximum)
+
+    def forward(self, a: Array, b: Array) -> Array:
+        try:
+            z = self.pick(a, b)
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+        self.saved = (a, b, z)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b, z = self.saved
+        tie = (a == b) * 0.5  # a tie shares the gradient equally, as PyTorch does
+        share_a = ((a == z) - tie).astype(dZ.dtype)
+        need_a, need_b = self.needs_grad
+        return (dZ * share_a if need_a else None), (dZ * (1 - share_a) if need_b else None)
+
+
+class Minimum(Maximum):
+    """Z = min(A, B) elementwise.   dA = dZ [A < B] + dZ/2 [A = B],   dB likewise."""
+
+    __slots__ = ()
+    name = "minimum"
+    pick: ClassVar[Callable[..., Array]] = staticmethod(np.minimum)
+
+
+class Where(Op):
+    """Z = A where C else B (C a bool array).   dA = dZ [C],   dB = dZ [not C]."""
+
+    __slots__ = ()
+    name = "where"
+
+    def forward(self, a: Array, b: Array, *, condition: Array) -> Array:
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ValueError(
+                f"where: cannot broadcast condition {condition.shape}, input {a.shape} and "
+                f"other {b.shape} together"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        c = self.kwargs["condition"]
+        need_a, need_b = self.needs_grad
+        zero = np.zeros((), dZ.dtype)
+        return (np.where(c, dZ, zero) if need_a else None), (
+            np.where(c, zero, dZ) if need_b else None
+        )
+
+
 # ---------------------------------------------------------------------------- elementwise
 
 
@@ -352,6 +439,36 @@ class Log(Op):
 
     def backward(self, dZ: Array) -> Grads:
         return (dZ / self.saved,)
+
+
+class Sin(Op):
+    """Z = sin(A).   dA = dZ * cos(A)."""
+
+    __slots__ = ()
+    name = "sin"
+    elementwise = True
+
+    def forward(self, a: Array) -> Array:
+        self.saved = a
+        return np.sin(a)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ * np.cos(self.saved),)
+
+
+class Cos(Op):
+    """Z = cos(A).   dA = -dZ * sin(A)."""
+
+    __slots__ = ()
+    name = "cos"
+    elementwise = True
+
+    def forward(self, a: Array) -> Array:
+        self.saved = a
+        return np.cos(a)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (-dZ * np.sin(self.saved),)
 
 
 class Sqrt(Op):
@@ -601,6 +718,53 @@ class Min(Max):
     grad_rule = ("d{0} = d{out} where {0} is the min (ties share)",)
 
 
+class Var(Op):
+    """Z = sum((A - mean A)^2) / (n - c) over axis.   dA = dZ * 2 (A - mean A) / (n - c)."""
+
+    __slots__ = ()
+    name = "var"
+
+    def forward(
+        self, a: Array, *, axis: tuple[int, ...], keepdims: bool, correction: float
+    ) -> Array:
+        centered = a - a.mean(axis=axis, keepdims=True)
+        n = int(np.prod([a.shape[i] for i in axis]))
+        self.saved = (centered, n - correction)
+        z = (centered * centered).sum(axis=axis, keepdims=keepdims) / (n - correction)
+        return z.astype(a.dtype, copy=False)
+
+    def backward(self, dZ: Array) -> Grads:
+        centered, dof = self.saved
+        kw = self.kwargs
+        scale = np.asarray(2 / dof, dtype=dZ.dtype)
+        return (_expand(dZ, kw["axis"], kw["keepdims"]) * scale * centered,)
+
+
+class Gather(Op):
+    """Z = A[..., I, ...] along axis (one index per output element).   dA = dZ scattered back."""
+
+    __slots__ = ()
+    name = "gather"
+
+    def forward(self, a: Array, *, index: Array, axis: int) -> Array:
+        self.saved = a.shape
+        try:
+            return np.take_along_axis(a, index, axis=axis)
+        except (IndexError, ValueError) as e:
+            raise IndexError(
+                f"gather: index of shape {index.shape} along dim {axis} of shape {a.shape}: {e}"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        index, axis = self.kwargs["index"], self.kwargs["axis"]
+        dA = np.zeros(self.saved, dtype=dZ.dtype)
+        dims = [np.arange(n).reshape([-1 if i == d else 1 for i in range(dZ.ndim)])
+                for d, n in enumerate(index.shape)]  # fmt: skip
+        dims[axis] = index
+        np.add.at(dA, tuple(dims), dZ)  # an index may repeat: contributions add up
+        return (dA,)
+
+
 # ---------------------------------------------------------------------------------- shape
 
 
@@ -648,6 +812,25 @@ class Transpose(Op):
     def backward(self, dZ: Array) -> Grads:
         axes = self.kwargs["axes"]
         return (dZ.transpose(None if axes is None else np.argsort(axes)),)
+
+
+class Expand(Op):
+    """Z = A broadcast to a larger shape.   dA = dZ summed back over the new axes (engine)."""
+
+    __slots__ = ()
+    name = "expand"
+
+    def forward(self, a: Array, *, shape: tuple[int, ...]) -> Array:
+        try:
+            return np.broadcast_to(a, shape)
+        except ValueError:
+            raise ValueError(
+                f"expand: cannot expand shape {a.shape} to {shape}: each size must equal the "
+                "tensor's or the tensor's must be 1 (new dimensions go in front)"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ,)
 
 
 class GetItem(Op):
