@@ -720,9 +720,9 @@ def _vertex_lines(
 ) -> list[tuple[str, str]]:
     """Label lines of a vertex: title, shape (and dtype), op parameters, value, gradient."""
     value = value_of(v)
-    if kind == "constant":  # a leaf: its value is there; shown as written (1.0001 is not 1)
-        data: np.ndarray = v.data
-        return [(f"{data.item():.6g}" if data.dtype.kind == "f" else data_summary(data), "")]
+    if kind == "constant":  # (as written: 1.0001 is not 1)
+        assert value is not None  # a constant is a leaf: its data is always there
+        return [(f"{value.item():.6g}" if value.dtype.kind == "f" else data_summary(value), "")]
     names = g.names
     math = names.math.get(id(v))
     lines: list[tuple[str, str]] = []
