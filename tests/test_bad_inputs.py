@@ -205,3 +205,31 @@ def test_render_accepts_jpg_and_refuses_unknown_formats_without_writing(tmp_path
     with pytest.raises(ValueError, match="format 'bmp' not supported"):
         rendering.render(source, tmp_path / "g.bmp")
     assert not (tmp_path / "g.bmp").exists()
+
+
+# ---- shapes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda t: t.reshape(2.5, 2), r"reshape: expected integer sizes, got \(2.5, 2\)"),
+        (lambda t: t.reshape((3.0, 2)), r"reshape: expected integer sizes"),
+        (lambda t: t.reshape("3", 2), r"reshape: expected integer sizes"),
+        (lambda t: t.reshape(None), r"reshape: expected integer sizes"),
+        (lambda t: t.transpose(0.0, 1), r"transpose: expected integer sizes"),
+        (lambda t: Tensor.zeros(2.5), r"zeros: expected integer sizes"),
+        (lambda t: Tensor.ones(2, 1.5), r"ones: expected integer sizes"),
+        (lambda t: Tensor.randn(2.5), r"randn: expected integer sizes"),
+    ],
+)
+def test_float_sizes_are_refused_not_truncated(call: object, message: str) -> None:
+    t = Tensor(np.ones((3, 2), np.float32))
+    with pytest.raises(TypeError, match=message):
+        call(t)  # type: ignore[operator]
+
+
+def test_numpy_integer_sizes_are_accepted() -> None:
+    t = Tensor(np.ones(6, np.float32))
+    assert t.reshape(np.int64(3), np.int32(2)).shape == (3, 2)
+    assert t.reshape([2, -1]).shape == (2, 3)

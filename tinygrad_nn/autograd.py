@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -670,11 +671,11 @@ class Tensor:
 
     @staticmethod
     def zeros(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-        return Tensor(np.zeros(_shape(shape), dtype or _default_dtype), requires_grad)
+        return Tensor(np.zeros(_shape(shape, "zeros"), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def ones(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-        return Tensor(np.ones(_shape(shape), dtype or _default_dtype), requires_grad)
+        return Tensor(np.ones(_shape(shape, "ones"), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def randn(
@@ -683,7 +684,7 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
     ) -> Tensor:
-        data = as_rng(rng).standard_normal(_shape(shape))
+        data = as_rng(rng).standard_normal(_shape(shape, "randn"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
@@ -695,7 +696,7 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
     ) -> Tensor:
-        data = as_rng(rng).uniform(low, high, _shape(shape))
+        data = as_rng(rng).uniform(low, high, _shape(shape, "uniform"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
@@ -845,10 +846,10 @@ class Tensor:
     # --------------------------------------------------------------------------- shape
 
     def reshape(self, *shape: Any) -> Tensor:
-        return apply(ops.Reshape, self, shape=_shape(shape))
+        return apply(ops.Reshape, self, shape=_shape(shape, "reshape"))
 
     def transpose(self, *axes: Any) -> Tensor:
-        perm = _shape(axes) if axes else None
+        perm = _shape(axes, "transpose") if axes else None
         if perm is not None and len(perm) != self.data.ndim:
             raise ValueError(
                 f"transpose: axes {perm} do not match the {self.data.ndim} axes of {self.shape}"
@@ -980,11 +981,15 @@ _BINARY_UFUNCS: dict[np.ufunc, tuple[str, str]] = {
 }  # fmt: skip
 
 
-def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept both f(2, 3) and f((2, 3))."""
+def _shape(shape: tuple[Any, ...], fn: str = "shape") -> tuple[int, ...]:
+    """Accept both f(2, 3) and f((2, 3)); sizes must be integers (2.5 is refused, not cut to 2)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    try:
+        return tuple(operator.index(n) for n in shape)
+    except TypeError:
+        sizes = tuple(type(n).__name__ for n in shape)
+        raise TypeError(f"{fn}: expected integer sizes, got {shape} (types {sizes})") from None
 
 
 def _data(x: Any) -> Any:
