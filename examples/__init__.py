@@ -1,4 +1,4 @@
-"""Runnable examples, one per tutorial in shared/seeds plus the main job.
+"""Runnable examples, one per backprop tutorial the project grew from, plus the main job.
 
 Each module defines `main(argv) -> int` (with `--fast` and `--out-dir`) and `graph_loss()`,
 the scalar loss of one forward pass on a small batch. Run one with `tinygrad-nn run NAME`.

@@ -103,7 +103,7 @@ def compare(epochs: int, batch_size: int, eta: float, n: int, seed: int) -> dict
             Tensor(b.copy(), requires_grad=True, name=f"b{k}"),
         ]
     mlp = nn.MLP(SIZES, activation="sigmoid", output_activation="sigmoid", dtype=np.float64)
-    linears = [m for m in mlp.layers if isinstance(m, nn.Linear)]
+    linears = [m for m in mlp if isinstance(m, nn.Linear)]
     for lin, w, b in zip(linears, weights, biases, strict=False):
         lin.weight.data[...] = w
         lin.bias.data[...] = b[:, 0]  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ def test_item_of_a_non_scalar_names_the_shape(shape: tuple[int, ...]) -> None:
     with pytest.raises(RuntimeError, match=rf"item: .* has shape {re.escape(str(shape))}") as info:
         t.item()
     assert isinstance(info.value, ValueError)  # NumPy code catching ValueError still works
-    assert f"({t.size} elements)" in str(info.value)
+    assert f"({t.data.size} elements)" in str(info.value)
 
 
 @pytest.mark.parametrize("shape", [(), (1,), (1, 1, 1)])
@@ -217,7 +217,7 @@ def test_render_accepts_jpg_and_refuses_unknown_formats_without_writing(tmp_path
         (lambda t: t.reshape((3.0, 2)), r"reshape: expected integer sizes"),
         (lambda t: t.reshape("3", 2), r"reshape: expected integer sizes"),
         (lambda t: t.reshape(None), r"reshape: expected integer sizes"),
-        (lambda t: t.transpose(0.0, 1), r"transpose: expected integer sizes"),
+        (lambda t: t.permute(0.0, 1), r"permute: expected integer sizes"),
         (lambda t: Tensor.zeros(2.5), r"zeros: expected integer sizes"),
         (lambda t: Tensor.ones(2, 1.5), r"ones: expected integer sizes"),
         (lambda t: Tensor.randn(2.5), r"randn: expected integer sizes"),

@@ -369,7 +369,7 @@ def test_help_shows_defaults() -> None:
     for default in ("(default: 30)", "(default: 0.001)", "(default: adam)", "(default: [128, 64])"):
         assert default in text
     r = run("graph", "--help")
-    assert "(default: LR)" in " ".join(r.stdout.split())
+    assert "(default: TB)" in " ".join(r.stdout.split())  # drawings go top to bottom
 
 
 def test_ctrl_c_during_training_is_one_line_exit_130_and_keeps_the_model(tmp_path: Path) -> None:

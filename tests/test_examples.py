@@ -33,7 +33,7 @@ def test_example_runs_fast_and_succeeds(
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_graph_loss_is_an_unbackwarded_scalar(name: str) -> None:
     loss = _module(name).graph_loss()
-    assert isinstance(loss, Tensor) and loss.size == 1 and loss.op is not None
+    assert isinstance(loss, Tensor) and loss.numel() == 1 and loss.op is not None
     assert loss.grad is None and loss._op.released is False  # type: ignore[union-attr]
     loss.backward()  # the graph is whole: backward works once
 

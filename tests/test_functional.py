@@ -23,7 +23,7 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_m(axis: int) -> None:
     z = _logits(5, 4)
     n_classes = z.shape[axis]
-    m = z.size // n_classes
+    m = z.numel() // n_classes
     labels = np.random.default_rng(1).integers(0, n_classes, m)
     loss = F.cross_entropy(z, labels, axis=axis)
     onehot = np.moveaxis(np.eye(n_classes)[labels], -1, axis)
@@ -100,7 +100,7 @@ def test_binary_cross_entropy_matches_torch_at_0_and_1(dtype: type, reduction: s
         tp, torch.tensor(EDGE_Y, dtype=tp.dtype), reduction=reduction
     )
     np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-6)
-    seed = np.linspace(0.5, 1.5, loss.size).reshape(loss.shape)
+    seed = np.linspace(0.5, 1.5, loss.numel()).reshape(loss.shape)
     loss.backward(seed)
     tloss.backward(torch.tensor(seed, dtype=tp.dtype))
     assert np.isfinite(loss.data).all() and np.isfinite(p.grad).all()
@@ -255,7 +255,7 @@ def test_activation_functions_match_methods() -> None:
 def test_label_smoothing_targets_and_gradient(axis: int) -> None:
     z = _logits(6, 4)
     n_classes, s = z.shape[axis], 0.1
-    labels = np.random.default_rng(3).integers(0, n_classes, z.size // n_classes)
+    labels = np.random.default_rng(3).integers(0, n_classes, z.numel() // n_classes)
     soft = np.moveaxis((1 - s) * np.eye(n_classes)[labels] + s / n_classes, -1, axis)
     loss = F.cross_entropy(z, labels, axis=axis, label_smoothing=s)
     p = _softmax(z.data, axis)

@@ -79,9 +79,9 @@ def test_linear_matches_numpy_and_its_graph_is_primitive_ops() -> None:
     np.testing.assert_allclose(y.data, expected, rtol=1e-6)
     assert y.shape == (6, 3) and y.dtype == np.float32
     assert y.op == "add"
-    parents = y._op.parents  # type: ignore[union-attr]
-    assert parents[0].op == "matmul" and parents[1] is layer.bias
-    assert parents[0]._op.parents[1].op == "transpose"  # type: ignore[union-attr]
+    matmul, bias = y._op.inputs  # type: ignore[union-attr]
+    assert matmul.name == "matmul" and bias is layer.bias
+    assert matmul.inputs[1].name == "transpose"
 
 
 def test_linear_gradients_against_finite_differences() -> None:
@@ -346,3 +346,446 @@ def test_saved_file_has_ordinary_permissions(tmp_path: Path) -> None:
     path.chmod(0o640)
     nn.save(nn.MLP([2, 2], rng=0), path)  # replacing keeps the file's mode
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+# ---- PyTorch's Module surface --------------------------------------------------------------
+
+
+def test_parameter_is_a_tensor_that_requires_grad_and_shares_data() -> None:
+    data = np.ones((2, 3), np.float32)
+    p = nn.Parameter(Tensor(data))
+    assert isinstance(p, Tensor) and p.requires_grad and p.data is data
+    assert not nn.Parameter(Tensor(data), requires_grad=False).requires_grad
+    assert repr(p).startswith("Parameter containing:\nTensor(")
+    assert isinstance(nn.Linear(2, 2, rng=0).weight, nn.Parameter)
+    assert nn.Parameter().shape == (0,)
+
+
+class Frozen(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(3, 2, rng=0)
+        self.gain = Tensor(np.ones(2), requires_grad=True)  # a plain tensor parameter
+        self.register_buffer("running", Tensor(np.zeros(2)))
+        self.register_buffer("scratch", Tensor(np.zeros(1)), persistent=False)
+        self.b = nn.Linear(2, 1, rng=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.b(self.a(x) * self.gain + self.running)
+
+
+def test_frozen_parameters_stay_in_state_dict_and_parameters() -> None:
+    model = Frozen()
+    keys = ["gain", "running", "a.weight", "a.bias", "b.weight", "b.bias"]
+    assert list(model.state_dict()) == keys
+    model.a.weight.requires_grad = False  # freezing a layer, PyTorch's idiom
+    model.gain.requires_grad = False  # a plain Tensor registered when assigned
+    model.b.requires_grad_(False)
+    assert list(model.state_dict()) == keys
+    assert len(list(model.parameters())) == 5
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["a.bias"]
+    copy = Frozen()
+    copy.load_state_dict(model.state_dict())
+    np.testing.assert_array_equal(copy.b.weight.data, model.b.weight.data)
+
+
+def test_buffers_are_saved_cast_and_not_parameters() -> None:
+    model = Frozen()
+    assert [n for n, _ in model.named_buffers()] == ["running", "scratch"]
+    assert "scratch" not in model.state_dict()  # persistent=False
+    assert all(p is not model.running for p in model.parameters())
+    model.running = np.full(2, 3.0)  # an array assigned to a buffer becomes a Tensor buffer
+    assert isinstance(model.running, Tensor) and model.state_dict()["running"][0] == 3.0
+    with pytest.raises(KeyError, match="attribute 'a' already exists"):
+        model.register_buffer("a", Tensor(np.zeros(1)))
+    with pytest.raises(KeyError, match="contain no '.'"):
+        model.register_buffer("x.y", Tensor(np.zeros(1)))
+    with pytest.raises(TypeError, match="wrap it: nn.Parameter"):
+        model.register_parameter("w", Tensor(np.zeros(1)))  # type: ignore[arg-type]
+    model.register_parameter("w", nn.Parameter(Tensor(np.zeros(1))))
+    assert "w" in dict(model.named_parameters())
+
+
+def test_module_to_casts_parameters_and_buffers_in_place() -> None:
+    model = Frozen()
+    weight = model.a.weight
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    assert model.double() is model
+    assert model.a.weight is weight and weight.dtype == np.float64
+    assert model.running.dtype == np.float64 and model.state_dict()["a.bias"].dtype == np.float64
+    out = model(Tensor(np.ones((4, 3))))
+    assert out.dtype == np.float64
+    out.sum().backward()
+    opt.step()  # the optimiser built before .double() still updates the same parameters
+    assert model.to(np.float32).a.weight.dtype == np.float32
+    assert model.to("cpu") is model and model.to(device="cpu", dtype=np.float64) is model
+    assert model.a.weight.dtype == np.float64
+    with pytest.raises(RuntimeError, match="tinygrad_nn runs on NumPy on the CPU; .*'cuda'"):
+        model.to("cuda")
+    with pytest.raises(RuntimeError, match="tinygrad_nn runs on NumPy on the CPU"):
+        model.cuda()
+    with pytest.raises(TypeError, match="only floating dtypes"):
+        model.to(np.int64)
+
+
+def test_iterators_apply_and_zero_grad() -> None:
+    model = Frozen()
+    assert not isinstance(model.parameters(), list)  # iterators, as in PyTorch
+    assert next(iter(model.parameters())) is model.gain
+    assert [n for n, _ in model.named_children()] == ["a", "b"]
+    assert [n for n, _ in model.named_modules()] == ["", "a", "b"]
+    assert list(model.children()) == [model.a, model.b]
+    seen: list[str] = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "Linear", "Frozen"]  # children first, as in PyTorch
+    model(Tensor(np.ones((2, 3), np.float32))).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert model.a.weight.grad is not None and not model.a.weight.grad.data.any()
+    model.zero_grad()
+    assert model.a.weight.grad is None
+    with pytest.raises(ValueError, match="mode must be a bool"):
+        model.train("no")  # type: ignore[arg-type]
+
+
+def _torch_mlp(torch, sizes, act):  # type: ignore[no-untyped-def]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return torch.nn.Sequential(*layers).double()
+
+
+def test_sequential_state_dict_moves_both_ways_with_torch() -> None:
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    theirs = _torch_mlp(torch, [4, 8, 6, 3], torch.nn.Tanh)
+    ours = nn.Sequential(
+        nn.Linear(4, 8, dtype=np.float64),
+        nn.Tanh(),
+        nn.Linear(8, 6, dtype=np.float64),
+        nn.Tanh(),
+        nn.Linear(6, 3, dtype=np.float64),
+    )
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    # torch -> here
+    result = ours.load_state_dict(theirs.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    expected = theirs(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(ours(Tensor(x)).data, expected, rtol=1e-12)
+    # here -> torch
+    mlp = nn.MLP([4, 8, 6, 3], activation="tanh", rng=5, dtype=np.float64)
+    assert list(mlp.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in mlp.state_dict().items()})
+    expected = theirs(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(mlp(Tensor(x)).data, expected, rtol=1e-12)
+
+
+def test_nested_containers_have_torch_names() -> None:
+    torch = pytest.importorskip("torch")
+
+    class Ours(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+            self.blocks = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+            self.heads = nn.ModuleDict({"cls": nn.Linear(4, 2), "reg": nn.Linear(4, 1)})
+
+    class Theirs(torch.nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+            self.blocks = torch.nn.ModuleList([torch.nn.Linear(4, 4) for _ in range(2)])
+            self.heads = torch.nn.ModuleDict(
+                {"cls": torch.nn.Linear(4, 2), "reg": torch.nn.Linear(4, 1)}
+            )
+
+    ours, theirs = Ours(), Theirs()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    ours.load_state_dict(theirs.state_dict())
+    np.testing.assert_array_equal(
+        ours.heads["reg"].weight.data, theirs.heads["reg"].weight.detach().numpy()
+    )
+
+
+def test_sequential_and_module_list_behave_like_lists() -> None:
+    a, b, c = nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=1)
+    seq = nn.Sequential(a, b)
+    assert seq[0] is a and seq[-1] is b and len(seq) == 2 and list(seq) == [a, b]
+    seq.append(c)
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert isinstance(seq[1:], nn.Sequential) and list(seq[1:]) == [b, c]
+    del seq[1]
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    with pytest.raises(IndexError, match="index 5 is out of range for 2 modules"):
+        seq[5]
+    from collections import OrderedDict
+
+    named = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2, rng=0)), ("act", nn.ReLU())]))
+    assert list(named.state_dict()) == ["fc.weight", "fc.bias"]
+    ml = nn.ModuleList([a])
+    ml.append(c)
+    ml.insert(1, b)
+    assert list(ml) == [a, b, c] and list(ml.state_dict())[-1] == "2.bias"
+    md = nn.ModuleDict({"x": a})
+    md["y"] = c
+    assert "y" in md and md.keys() == ["x", "y"] and len(md) == 2
+    with pytest.raises(KeyError):
+        md["z"]
+    with pytest.raises(TypeError, match="not an nn.Module"):
+        nn.Sequential(np.zeros(2))  # type: ignore[arg-type]
+
+
+def test_old_files_with_layers_keys_still_load(tmp_path: Path) -> None:
+    model = nn.MLP([3, 4, 2], rng=0)
+    old = {f"layers.{k}": v for k, v in model.state_dict().items()}  # names before PyTorch's
+    np.savez(tmp_path / "old.npz", **old)  # type: ignore[arg-type]
+    fresh = nn.load(nn.MLP([3, 4, 2], rng=1), tmp_path / "old.npz")
+    np.testing.assert_array_equal(fresh[2].weight.data, model[2].weight.data)
+    other = nn.MLP([3, 4, 2], rng=2)
+    other.load_state_dict(old)
+    np.testing.assert_array_equal(other[0].bias.data, model[0].bias.data)  # type: ignore[union-attr]
+
+
+def test_load_state_dict_reports_every_problem_and_changes_nothing() -> None:
+    model = nn.MLP([3, 4, 2], rng=0)
+    before = model.state_dict()
+    bad = dict(before)
+    bad["0.weight"] = np.zeros((5, 5))
+    del bad["2.bias"]
+    bad["9.weight"] = np.zeros(1)
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict(bad)
+    for needle in ["'2.bias'", "'9.weight'", "'0.weight' has shape (5, 5)"]:
+        assert needle in str(info.value)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    with pytest.raises(RuntimeError, match=r"'0\.weight' has shape \(5, 5\)"):
+        model.load_state_dict(bad, strict=False)  # a shape mismatch raises even when not strict
+
+
+# ---- dtypes ----------------------------------------------------------------------------------
+
+
+def test_float64_batch_into_float32_model_computes_in_float32() -> None:
+    model = nn.MLP([3, 4, 2], rng=0)  # float32
+    x = np.random.default_rng(0).standard_normal((5, 3))  # float64, as NumPy makes it
+    out = model(x)
+    assert out.dtype == np.float32
+    F.cross_entropy(out, np.array([0, 1, 1, 0, 1])).backward()
+    assert all(p.grad is not None and p.grad.dtype == np.float32 for p in model.parameters())
+    layer = nn.Linear(3, 2, rng=0, dtype=np.float64)
+    assert layer(Tensor(x.astype(np.float32))).dtype == np.float64
+    with pytest.raises(TypeError, match="input has dtype int64 but the parameters are float32"):
+        model(np.ones((2, 3), np.int64))
+
+
+# ---- activation, shape and loss modules against torch ---------------------------------------
+
+
+def _pair(torch, shape, seed=0, scale=1.0):  # type: ignore[no-untyped-def]
+    x = np.random.default_rng(seed).standard_normal(shape) * scale
+    return Tensor(x.copy(), requires_grad=True), torch.tensor(x.copy(), requires_grad=True)
+
+
+def _same(ours: Tensor, theirs, xs) -> None:  # type: ignore[no-untyped-def]
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    ours.sum().backward() if ours.ndim else ours.backward()
+    theirs.sum().backward() if theirs.ndim else theirs.backward()
+    for x, tx in xs:
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+MODULE_CASES = [
+    ("LeakyReLU", {"negative_slope": 0.2}, (4, 5)),
+    ("GELU", {}, (4, 5)),
+    ("GELU", {"approximate": "tanh"}, (4, 5)),
+    ("SiLU", {}, (4, 5)),
+    ("ReLU", {}, (4, 5)),
+    ("Tanh", {}, (4, 5)),
+    ("Sigmoid", {}, (4, 5)),
+    ("Softmax", {"dim": 1}, (3, 4, 5)),
+    ("Softmax", {"dim": -1}, (3, 4, 5)),
+    ("LogSoftmax", {"dim": 0}, (4, 5)),
+    ("Flatten", {}, (2, 3, 4, 5)),
+    ("Flatten", {"start_dim": 0, "end_dim": 1}, (2, 3, 4)),
+    ("Unflatten", {"dim": 1, "unflattened_size": (2, 6)}, (3, 12)),
+    ("Identity", {}, (3, 2)),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "shape"), MODULE_CASES)
+def test_modules_match_torch(name: str, kwargs: dict, shape: tuple) -> None:  # type: ignore[type-arg]
+    torch = pytest.importorskip("torch")
+    x, tx = _pair(torch, shape)
+    ours, theirs = getattr(nn, name)(**kwargs)(x), getattr(torch.nn, name)(**kwargs)(tx)
+    assert ours.shape == tuple(theirs.shape)
+    _same(ours * 1.0, theirs * 1.0, [(x, tx)])
+
+
+def test_softmax_without_dim_picks_it_as_torch() -> None:
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    for shape in [(5,), (3, 4), (2, 3, 4), (2, 3, 4, 5)]:
+        x, tx = _pair(torch, shape)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = torch.nn.Softmax()(tx).detach().numpy()
+        np.testing.assert_allclose(nn.Softmax()(x).data, expected, rtol=1e-12)
+
+
+def test_dropout_in_train_and_eval_mode() -> None:
+    tinygrad_nn.manual_seed(0)
+    drop = nn.Dropout(0.25)
+    x = Tensor(np.ones((200, 50)))
+    y = drop(x).data
+    assert set(np.unique(y)) <= {0.0, 1.0 / 0.75} and 0.2 < (y == 0).mean() < 0.3
+    assert drop.eval()(x).data is x.data or np.array_equal(drop(x).data, x.data)
+    tinygrad_nn.manual_seed(0)
+    np.testing.assert_array_equal(nn.Dropout(0.25)(x).data, y)  # the default generator
+    with pytest.raises(ValueError, match=r"Dropout: probability p must be in \[0, 1\], got 1.5"):
+        nn.Dropout(1.5)
+    model = nn.Sequential(nn.Linear(50, 3, rng=0), nn.Dropout(0.5))
+    model.eval()
+    assert not model[1].training
+
+
+LOSS_CASES = [
+    ("MSELoss", {}, "real"),
+    ("MSELoss", {"reduction": "sum"}, "real"),
+    ("L1Loss", {"reduction": "none"}, "real"),
+    ("CrossEntropyLoss", {}, "class"),
+    ("CrossEntropyLoss", {"weight": [0.5, 2.0, 1.0], "label_smoothing": 0.1}, "class"),
+    ("CrossEntropyLoss", {"ignore_index": 1, "reduction": "sum"}, "class"),
+    ("CrossEntropyLoss", {"reduction": "none"}, "class3d"),
+    ("NLLLoss", {"weight": [0.5, 2.0, 1.0]}, "logp"),
+    ("BCELoss", {}, "prob"),
+    ("BCELoss", {"weight": [1.0, 2.0, 0.5], "reduction": "sum"}, "prob"),
+    ("BCEWithLogitsLoss", {}, "binary"),
+    ("BCEWithLogitsLoss", {"pos_weight": [3.0, 0.5, 1.0]}, "binary"),
+    (
+        "BCEWithLogitsLoss",
+        {"weight": [1.0, 2.0, 0.5], "pos_weight": [2.0, 1.0, 4.0], "reduction": "none"},
+        "binary",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "kind"), LOSS_CASES)
+def test_loss_modules_match_torch(name: str, kwargs: dict, kind: str) -> None:  # type: ignore[type-arg]
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    shape = (4, 3, 5) if kind == "class3d" else (6, 3)
+    x, tx = _pair(torch, shape)
+    inp, tinp = x, tx
+    if kind == "real":
+        y = rng.standard_normal(shape)
+    elif kind in ("class", "logp"):
+        y = rng.integers(0, 3, 6)
+        if kind == "logp":
+            inp, tinp = x.log_softmax(1), tx.log_softmax(1)
+    elif kind == "class3d":
+        y = rng.integers(0, 3, (4, 5))
+    elif kind == "prob":
+        y = rng.random(shape)
+        inp, tinp = x.sigmoid(), tx.sigmoid()
+    else:
+        y = (rng.random(shape) > 0.5).astype(np.float64)
+    tkw = {
+        k: (torch.tensor(v, dtype=torch.float64) if isinstance(v, list) else v)
+        for k, v in kwargs.items()
+    }
+    ours = getattr(nn, name)(**kwargs)(inp, y)
+    theirs = getattr(torch.nn, name)(**tkw)(tinp, torch.tensor(y))
+    _same(ours, theirs, [(x, tx)])
+    if "weight" in kwargs:
+        assert "weight" in getattr(nn, name)(**kwargs).state_dict()  # a buffer, as in torch
+
+
+def test_loss_module_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match="CrossEntropyLoss: reduction must be one of"):
+        nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        nn.CrossEntropyLoss(label_smoothing=float("nan"))
+    with pytest.raises(ValueError, match="pos_weight must be finite"):
+        nn.BCEWithLogitsLoss(pos_weight=[1.0, float("nan")])
+
+
+# ---- init and clipping -------------------------------------------------------------------------
+
+
+def test_manual_seed_makes_model_initialisation_reproducible() -> None:
+    tinygrad_nn.manual_seed(123)
+    a = nn.MLP([4, 8, 2])
+    tinygrad_nn.manual_seed(123)
+    b = nn.MLP([4, 8, 2])
+    c = nn.MLP([4, 8, 2])
+    for k, v in a.state_dict().items():
+        np.testing.assert_array_equal(v, b.state_dict()[k])
+    assert not np.array_equal(a[0].weight.data, c[0].weight.data)
+    tinygrad_nn.manual_seed(7)
+    w1 = nn.init.xavier_normal_(_blank(3, 4)).data.copy()
+    tinygrad_nn.manual_seed(7)
+    np.testing.assert_array_equal(nn.init.xavier_normal_(_blank(3, 4)).data, w1)
+
+
+def test_init_torch_names_and_arguments() -> None:
+    t = _blank(3, 4)
+    assert nn.init.constant_(t, 0.3) is t and np.all(t.data == 0.3)
+    assert np.all(nn.init.ones_(t).data == 1.0)
+    np.testing.assert_array_equal(nn.init.eye_(t).data, np.eye(3, 4))
+    u = nn.init.uniform_(_blank(100, 100), a=-2.0, b=-1.0, generator=np.random.default_rng(0))
+    assert -2.0 <= u.data.min() and u.data.max() <= -1.0
+    g = np.random.default_rng(5)
+    np.testing.assert_array_equal(
+        nn.init.kaiming_normal_(_blank(3, 4), generator=g).data,
+        nn.init.kaiming_normal_(_blank(3, 4), rng=5).data,
+    )
+    with pytest.raises(ValueError, match="normal_: std must be >= 0"):
+        nn.init.normal_(_blank(2, 2), std=-1.0)
+    with pytest.raises(ValueError, match="uniform_: a must be finite"):
+        nn.init.uniform_(_blank(2, 2), a=float("nan"))
+
+
+def test_calculate_gain_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for name in ["linear", "conv2d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]:
+        assert nn.init.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name))
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(
+        torch.nn.init.calculate_gain("leaky_relu", 0.2)
+    )
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type: float, max_norm: float) -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    ours = [Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, tp, g in zip(ours, theirs, grads, strict=True):
+        p.grad = Tensor(g.copy())
+        tp.grad = torch.tensor(g.copy())
+    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
+    np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-12)
+    for p, tp in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-12)  # type: ignore[union-attr]
+
+
+def test_clip_grad_value_and_errors() -> None:
+    p = Tensor(np.zeros(4), requires_grad=True)
+    p.grad = Tensor(np.array([-3.0, -0.5, 0.5, 3.0]))
+    nn.utils.clip_grad_value_(p, 1.0)
+    np.testing.assert_array_equal(p.grad.data, [-1.0, -0.5, 0.5, 1.0])
+    p.grad = Tensor(np.array([np.inf, 1.0, 0.0, 0.0]))
+    with pytest.raises(RuntimeError, match="total norm of order 2.0 .* is inf"):
+        nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+    with pytest.raises(ValueError, match="max_norm must be >= 0, got nan"):
+        nn.utils.clip_grad_norm_(p, float("nan"))
+    with pytest.raises(ValueError, match="clip_value must be >= 0"):
+        nn.utils.clip_grad_value_(p, -1.0)

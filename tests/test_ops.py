@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, gradcheck, ops
+from tinygrad_nn.autograd import where
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,36 @@ def _cases() -> list[Case]:
         Case("flatten", lambda a: a.flatten(), (CUBE,)),
         Case("flatten 1", lambda a: a.flatten(1), (CUBE,)),
         Case("transpose", lambda a: a.transpose(2, 0, 1), (CUBE,)),
+        Case("transpose(0, 1) swaps a 2-d", lambda a: a.transpose(0, 1), (M,)),
+        Case("transpose(0, 2) of 3-d", lambda a: a.transpose(0, 2), (CUBE,)),
+        Case("permute", lambda a: a.permute(1, 2, 0), (CUBE,)),
+        Case("unsqueeze squeeze", lambda a: a.unsqueeze(1).squeeze(), (M,)),
+        Case("view", lambda a: a.view(-1), (CUBE,)),
+        Case("expand", lambda a: a.expand(2, 3, -1), ((3, 1),)),
+        Case("expand_as", lambda a, b: a.expand_as(b) * b, ((4,), M)),
+        Case("sin", lambda a: a.sin(), (M,)),
+        Case("cos", lambda a: a.cos(), (M,)),
+        Case("pow tensor exponent", lambda a, b: a**b, (M, (4,)), "positive"),
+        Case("rpow", lambda a: 2.0**a, (M,)),
+        Case("pow number base tensor", lambda a: a.pow(Tensor(np.full(4, 1.5))), (M,), "positive"),
+        Case("maximum", lambda a, b: a.maximum(b), (M, (4,)), "distinct"),
+        Case("minimum", lambda a, b: a.min(b), (M, M), "distinct"),
+        Case("where", lambda a, b: where(a.data > 0, a, b), (M, (4,))),
+        Case("Tensor.where scalar", lambda a: a.where(a.data < 0.3, 0.0), (M,)),
+        Case("clamp", lambda a: a.clamp(-0.5, 0.5), (M,), "away_from_zero"),
+        Case("clamp_min", lambda a: a.clamp_min(0.0), (M,), "away_from_zero"),
+        Case("var", lambda a: a.var(), (CUBE,)),
+        Case("var dim 1 keepdim", lambda a: a.var(1, keepdim=True), (CUBE,)),
+        Case("var correction 0", lambda a: a.var(dim=(0, 2), correction=0), (CUBE,)),
+        Case("std", lambda a: a.std(dim=-1), (CUBE,)),
+        Case("max(dim) values", lambda a: a.max(dim=1).values, (CUBE,), "distinct"),
+        Case("min(dim) keepdim", lambda a: a.min(0, keepdim=True)[0], (CUBE,), "distinct"),
+        Case("gather", lambda a: a.gather(1, np.array([[0, 0], [3, 1], [2, 2]])), (M,)),
+        Case("amax dim", lambda a: a.amax(dim=(0, 2)), (CUBE,), "distinct"),
+        Case("sum dim keepdim", lambda a: a.sum(dim=1, keepdim=True), (CUBE,)),
+        Case("mean dim", lambda a: a.mean(dim=-1), (CUBE,)),
+        Case("clone", lambda a: a.clone() * a, (M,)),
+        Case("to(dtype)", lambda a: a.to(np.longdouble).to(dtype=np.float64), (M,)),
         Case(".T", lambda a: a.T, (CUBE,)),
         Case("getitem basic", lambda a: a[1:, ::2], (M,)),
         Case("getitem int", lambda a: a[1], (M,)),
@@ -174,7 +205,9 @@ def _cases() -> list[Case]:
                 cases.append(
                     Case(
                         f"{reduce_name} axis={axis} keepdims={keepdims}",
-                        lambda a, r=reduce_name, ax=axis, k=keepdims: getattr(a, r)(ax, k),
+                        lambda a, r=reduce_name, ax=axis, k=keepdims: getattr(a, r)(
+                            axis=ax, keepdims=k
+                        ),
                         (CUBE,),
                         "distinct",
                     )
@@ -197,6 +230,7 @@ def test_gradient_has_input_shape_and_dtype(case: Case) -> None:
     out.backward(np.ones(out.shape))
     for x in inputs:
         assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == x.dtype
+        assert type(x.grad.data) is np.ndarray  # not a NumPy scalar, even for a 0-d input
 
 
 ELEMENTWISE_KWARGS: dict[str, dict[str, object]] = {
@@ -235,10 +269,11 @@ def _recorded_ops(t: Tensor) -> set[str]:
     seen, stack, names = set(), [t], set()
     while stack:
         node = stack.pop()
-        if node._op is not None and id(node) not in seen:
-            seen.add(id(node))
-            names.add(node._op.name)
-            stack.extend(node._op.parents)
+        op = node if isinstance(node, ops.Op) else node._op
+        if op is not None and id(op) not in seen:
+            seen.add(id(op))
+            names.add(op.name)
+            stack.extend(op.inputs)
     return names
 
 
@@ -253,6 +288,53 @@ def test_table_covers_every_op_class() -> None:
     for case in CASES:
         covered |= _recorded_ops(case.fn(*case.inputs()))
     assert defined - covered == set()
+
+
+DRAWING_ROLES = {"product", "sum", "activation", "loss", "transpose", ""}
+
+
+def test_every_op_class_states_what_drawings_need() -> None:
+    """Each op class in ops.py gives its own drawing facts (see ops.Op): adding an op
+    without them fails here, as an op without a table row fails above."""
+    import re
+
+    for _, cls in inspect.getmembers(ops, inspect.isclass):
+        if not issubclass(cls, ops.Op) or cls is ops.Op:
+            continue
+        missing = [
+            a for a in ("arg_names", "broadcasts", "role", "grad_rule") if a not in vars(cls)
+        ]
+        assert not missing, f"{cls.__name__} lacks drawing facts {missing} (see ops.Op)"
+        n_inputs = (
+            len(inspect.signature(cls.forward).parameters)
+            - 1
+            - sum(
+                p.kind is p.KEYWORD_ONLY for p in inspect.signature(cls.forward).parameters.values()
+            )
+        )
+        variadic = any(
+            p.kind is p.VAR_POSITIONAL for p in inspect.signature(cls.forward).parameters.values()
+        )
+        assert isinstance(cls.broadcasts, bool) and cls.role in DRAWING_ROLES, cls.__name__
+        assert all(isinstance(a, str) and a for a in cls.arg_names), cls.__name__
+        if variadic:
+            assert cls.arg_names == ("#",) and len(cls.grad_rule) == 1, cls.__name__
+            continue
+        assert len(cls.arg_names) in (0, n_inputs), cls.__name__
+        assert len(cls.grad_rule) == n_inputs, f"{cls.__name__}: one rule per input"
+        keywords = {
+            p.name
+            for p in inspect.signature(cls.forward).parameters.values()
+            if p.kind is p.KEYWORD_ONLY
+        }
+        for rule in cls.grad_rule:
+            if rule is None:
+                continue
+            assert re.match(r"^d\{\d\} = ", rule), f"{cls.__name__}: {rule!r} must say dX = ..."
+            assert rule.isascii(), f"{cls.__name__}: {rule!r} (ASCII, so renderers agree)"
+            for word in re.findall(r"\{([^}]*)\}", rule):
+                assert word in {"out", "in", "/m"} | keywords or word.isdigit(), (cls, word)
+                assert not word.isdigit() or int(word) < n_inputs, (cls, word)
 
 
 # ----------------------------------------------------------------------------- hypothesis
@@ -320,9 +402,9 @@ def test_property_reductions(
         | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple)
     )
     expected = getattr(x.data, name)(axis=axis, keepdims=keepdims)
-    out = getattr(x, name)(axis, keepdims)
+    out = getattr(x, name)(axis=axis, keepdims=keepdims)
     np.testing.assert_allclose(out.data, expected)
-    assert gradcheck(lambda t: getattr(t, name)(axis, keepdims), [x])
+    assert gradcheck(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), [x])
 
 
 @settings(max_examples=40, deadline=None)
@@ -330,8 +412,9 @@ def test_property_reductions(
 def test_property_shape_ops(data: st.DataObject, shape: tuple[int, ...]) -> None:
     x = _tensor(data.draw, shape, values)
     perm = tuple(data.draw(st.permutations(range(len(shape)))))
-    fn = lambda t: (t.transpose(*perm).reshape(-1) * np.arange(t.size)).reshape(  # noqa: E731
-        t.size, 1
+    fn = lambda t: (t.permute(*perm).reshape(-1) * np.arange(t.numel())).reshape(  # noqa: E731
+        t.numel(), 1
     )
-    np.testing.assert_array_equal(x.transpose(*perm).data, x.data.transpose(perm))
+    np.testing.assert_array_equal(x.permute(*perm).data, x.data.transpose(perm))
+    np.testing.assert_array_equal(x.transpose(perm).data, x.data.transpose(perm))
     assert gradcheck(fn, [x])

@@ -290,7 +290,7 @@ def test_save_refuses_nan_and_leaves_the_old_file(tmp_path: Path, bad: float) ->
     nn.save(model(), path)
     before = path.read_bytes()
     m = model()
-    m.layers[0].bias.data[0] = bad  # type: ignore[union-attr]
+    m[0].bias.data[0] = bad  # type: ignore[union-attr]
     with pytest.raises(ValueError, match=r"'0.bias' holds 1 NaN/Inf of its 3 values"):
         nn.save(m, path)
     assert path.read_bytes() == before

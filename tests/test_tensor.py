@@ -14,7 +14,8 @@ from tinygrad_nn.autograd import backward_steps
 
 def test_python_numbers_and_lists_get_the_default_dtype() -> None:
     assert Tensor(1.5).dtype == np.float32
-    assert Tensor([[1, 2], [3, 4]]).dtype == np.float32
+    assert Tensor([[1.0, 2], [3, 4]]).dtype == np.float32
+    assert Tensor([[1, 2], [3, 4]]).dtype == np.int64  # as torch.tensor: class labels
     tn.set_default_dtype(np.float64)
     try:
         assert Tensor([1.0]).dtype == np.float64
@@ -43,7 +44,7 @@ def test_requires_grad_on_integer_data_says_why() -> None:
 
 def test_attributes_and_conversions() -> None:
     t = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="W")
-    assert t.shape == (2, 2) and t.ndim == 2 and t.size == 4 and len(t) == 2
+    assert t.shape == (2, 2) and t.ndim == 2 and t.numel() == 4 and len(t) == 2
     assert t.is_leaf and t.op is None and t.name == "W"
     assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     y = (t * 2).sum()
@@ -235,7 +236,9 @@ def test_numpy_ufuncs_on_tensors() -> None:
     np.testing.assert_array_equal(x.grad.data, [2.0, 3.0])  # type: ignore[union-attr]
     assert np.isfinite(x.grad).all()  # no graph to lose: NumPy's answer on the data
     with pytest.raises(TypeError, match="would leave the graph"):
-        np.sin(x)
+        np.arctan(x)
+    assert isinstance(np.sin(x), Tensor) and np.sin(x).op == "sin"
+    np.testing.assert_array_equal(np.arctan(x.detach()), np.arctan(x.data))
     with pytest.raises(TypeError, match="in-place operators"):
         np.add(np.ones(2), np.ones(2), out=(x,))
 
@@ -245,7 +248,7 @@ def test_saved_arrays_are_released_and_second_backward_raises() -> None:
     y = (x * x).sum()
     y.backward()
     assert y._op is not None and y._op.released
-    assert all(op.saved is None for op in (y._op, y._op.parents[0]._op))
+    assert all(op.saved is None for op in (y._op, y._op.inputs[0]))
     with pytest.raises(RuntimeError, match="already released.*retain_graph=True"):
         y.backward()
 
@@ -274,41 +277,43 @@ def test_the_graph_does_not_keep_dropped_intermediates_alive() -> None:
     np.testing.assert_allclose(b.grad, dZ.sum(axis=0), rtol=1e-6)
 
 
-def test_dropped_intermediates_are_rebuilt_with_their_names_and_values() -> None:
+def test_an_op_keeps_the_name_but_not_the_tensor_the_program_dropped() -> None:
     x = Tensor([0.5, -1.0, 2.0], requires_grad=True, name="x")
     h = x * 2
     z = h.exp()
     z.name = "z"
     loss = z.sum()
-    values = h.data.copy(), z.data.copy()
+    z_op, h_op = z._op, h._op
+    assert z_op is not None and h_op is not None and z_op.out() is z
     del h, z
-    z_again = loss._op.parents[0]  # type: ignore[union-attr]
-    h_again = z_again._op.parents[0]
-    assert z_again.name == "z" and h_again.name is None and z_again.op == "exp"
-    np.testing.assert_array_equal(h_again.data, values[0])
-    np.testing.assert_array_equal(z_again.data, values[1])
-    assert loss._op.parents[0] is z_again  # type: ignore[union-attr]  # rebuilt only once
-    loss.backward()  # the rebuild changed nothing backward needs
+    assert loss._op.inputs == (z_op,) and z_op.inputs == (h_op,)  # type: ignore[union-attr]
+    assert z_op.label == "z" and z_op.out() is None and h_op.out() is None
+    assert z_op.shape == (3,) and z_op.dtype == np.float32
+    loss.backward()
     np.testing.assert_allclose(x.grad, 2 * np.exp(2 * x.data), rtol=1e-6)
 
 
-def test_the_graph_gives_back_the_programs_own_tensors_while_they_live() -> None:
+def test_backward_steps_give_the_programs_own_tensors_while_they_live() -> None:
     x = Tensor([1.0, 2.0], requires_grad=True)
     h = x * 3
     loss = (h * h).sum()
-    assert loss._op.parents[0]._op.parents == (h, h)  # type: ignore[union-attr]
-    assert backward_steps(loss)[1].tensor is loss._op.parents[0]  # type: ignore[union-attr]
+    assert loss._op.inputs[0].inputs == (h._op, h._op)  # type: ignore[union-attr]
+    steps = backward_steps(loss, retain_graph=True)
+    assert steps[2].tensor is h and steps[2].op is h._op
+    del h, steps
+    assert backward_steps(loss)[2].tensor is None  # dropped: the step says so, nothing rebuilt
 
 
-def test_rebuilding_a_long_dropped_chain_needs_no_recursion() -> None:
-    x = Tensor(np.ones(3), requires_grad=True)
-    h = x
-    for _ in range(20_000):
-        h = h * 1.0001 + 0.5
-    expected = h.data.copy()
-    loss = h.sum()
-    del h
-    np.testing.assert_array_equal(loss._op.parents[0].data, expected)  # type: ignore[union-attr]
+def test_the_core_has_no_rebuild_machinery() -> None:
+    """Ops refer to their outputs weakly; nothing in the core re-runs forward."""
+    import inspect
+
+    from tinygrad_nn import autograd, ops
+
+    assert not hasattr(autograd, "rebuild") and not hasattr(autograd, "_Kept")
+    assert not any(hasattr(ops.Op, a) for a in ("fresh", "output", "parents", "kept"))
+    source = inspect.getsource(ops)
+    assert "tinygrad_nn.autograd" not in source and "from tinygrad_nn" not in source
 
 
 def test_a_subclass_of_tensor_is_a_leaf_like_any_other() -> None:
@@ -465,14 +470,16 @@ def test_axis_out_of_range() -> None:
     ):
         with pytest.raises(ValueError, match=r"axis -?\d is out of range for a tensor with 2"):
             call()
-    with pytest.raises(ValueError, match="transpose"):
-        x.transpose(0, 0)
+    with pytest.raises(ValueError, match="transpose: got 3 dims"):
+        x.transpose(0, 1, 1)
+    with pytest.raises(ValueError, match="permute: dims"):
+        x.permute(0, 0)
 
 
 def test_pow_needs_a_number_and_clip_needs_bounds() -> None:
     x = Tensor([1.0, 2.0])
-    with pytest.raises(TypeError, match="pow: the exponent must be a number"):
-        _ = x ** Tensor([2.0, 2.0])
+    with pytest.raises(TypeError, match="pow: the exponent must be a number or a tensor"):
+        _ = x ** "2"
     with pytest.raises(ValueError, match="clip: lo=1 is greater than hi=0"):
         x.clip(1, 0)
 
@@ -526,3 +533,291 @@ def test_sweep_with_chains_and_branches_interleaved_matches_finite_differences()
     x = Tensor(rng.standard_normal((3, 4)), requires_grad=True, dtype=np.float64)
     w = Tensor(rng.standard_normal(4), requires_grad=True, dtype=np.float64)
     assert tn.gradcheck(f, [x, w], atol=1e-8, rtol=1e-6)
+
+
+# ------------------------------------------------------------ the PyTorch-shaped surface
+
+
+def _x(*shape: int, seed: int = 0) -> Tensor:
+    return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "var", "std"])
+def test_dim_keepdim_and_axis_keepdims_are_one_argument(name: str) -> None:
+    x = _x(2, 3, 4)
+    torch_style = getattr(x, name)(dim=1, keepdim=True)
+    numpy_style = getattr(x, name)(axis=1, keepdims=True)
+    assert torch_style.shape == (2, 1, 4)
+    np.testing.assert_array_equal(torch_style.data, numpy_style.data)
+    np.testing.assert_array_equal(getattr(x, name)(1).data, getattr(x, name)(axis=1).data)
+    with pytest.raises(TypeError, match=f"{name}: give dim= or axis="):
+        getattr(x, name)(dim=1, axis=1)
+    with pytest.raises(TypeError, match="give keepdim= or keepdims="):
+        getattr(x, name)(1, keepdim=True, keepdims=True)
+
+
+def test_softmax_argmax_and_joins_take_dim() -> None:
+    x = _x(3, 4)
+    np.testing.assert_array_equal(x.softmax(dim=0).data, x.softmax(axis=0).data)
+    np.testing.assert_array_equal(x.log_softmax(dim=0).data, x.log_softmax(0).data)
+    assert not np.allclose(x.softmax(dim=0).data, x.softmax().data)
+    np.testing.assert_array_equal(x.argmax(dim=1).data, x.data.argmax(axis=1))
+    assert x.argmax(dim=1, keepdim=True).shape == (3, 1) and x.argmin().shape == ()
+    assert x.argmax(1).dtype == np.int64
+    assert Tensor.concatenate([x, x], dim=1).shape == (3, 8)
+    assert Tensor.stack([x, x], dim=-1).shape == (3, 4, 2)
+    with pytest.raises(TypeError, match="softmax: give dim= or axis="):
+        x.softmax(dim=0, axis=0)
+
+
+def test_transpose_swaps_two_dims_as_pytorch() -> None:
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.transpose(0, 1).data, x.data.T)  # was a no-op: the trap
+    np.testing.assert_array_equal(x.transpose(1, 0).data, x.data.T)
+    np.testing.assert_array_equal(x.transpose(dim0=0, dim1=-1).data, x.data.T)
+    np.testing.assert_array_equal(x.transpose().data, x.data.T)
+    np.testing.assert_array_equal(x.t().data, x.data.T)
+    c = Tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert c.transpose(0, 2).shape == (4, 3, 2)
+    np.testing.assert_array_equal(c.transpose(0, 2).data, np.swapaxes(c.data, 0, 2))
+    assert c.transpose(2, 0, 1).shape == (4, 2, 3)  # NumPy's full permutation
+    assert c.transpose((1, 2, 0)).shape == (3, 4, 2)
+    assert c.permute(2, 0, 1).shape == (4, 2, 3) and c.permute((0, 2, 1)).shape == (2, 4, 3)
+    with pytest.raises(ValueError, match="t: expects a tensor with <= 2 dims"):
+        c.t()
+
+
+def test_max_min_with_dim_return_values_and_indices() -> None:
+    x = Tensor(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]]), requires_grad=True)
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])  # the first of tied maxima
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    out = x.max(1)
+    assert out.values is out[0] and out.indices is out[1]
+    low = x.min(0, keepdim=True)
+    assert low.values.shape == (1, 3) and low.indices.tolist() == [[0, 1, 0]]
+    values.sum().backward()  # the gradient goes to the chosen index only, as in PyTorch
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])  # type: ignore[union-attr]
+    assert x.max().item() == 7.0 and x.min().item() == 0.0  # no dim: one value
+    np.testing.assert_array_equal(x.max(axis=1).data, [5.0, 7.0])  # NumPy's spelling: values
+    with pytest.raises(TypeError, match=r"take \.values"):
+        _ = x + x.max(1)
+    with pytest.raises(TypeError, match="write amax"):
+        x.max(dim=(0, 1))
+
+
+def test_max_of_two_tensors_is_elementwise() -> None:
+    a = Tensor(np.array([1.0, 3.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([2.0, 1.0, 2.0]), requires_grad=True)
+    (a.max(b) * Tensor(np.array([1.0, 10.0, 100.0]))).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.0, 10.0, 50.0])  # type: ignore[union-attr]
+    np.testing.assert_array_equal(b.grad.data, [1.0, 0.0, 50.0])  # type: ignore[union-attr]
+    np.testing.assert_array_equal(a.min(b).data, [1.0, 1.0, 2.0])
+
+
+def test_size_is_a_method_and_numel_counts() -> None:
+    x = Tensor(np.zeros((2, 3, 4)))
+    assert x.size() == (2, 3, 4) and x.size(1) == 3 and x.size(-1) == 4
+    assert x.numel() == 24 and x.dim() == 3
+    with pytest.raises(ValueError, match="size: axis 3 is out of range"):
+        x.size(3)
+
+
+def test_shape_methods() -> None:
+    x = _x(2, 1, 3)
+    assert x.squeeze().shape == (2, 3) and x.squeeze(1).shape == (2, 3)
+    assert x.squeeze(0).shape == (2, 1, 3)  # not of size 1: unchanged, as PyTorch
+    assert x.unsqueeze(0).shape == (1, 2, 1, 3) and x.unsqueeze(-1).shape == (2, 1, 3, 1)
+    assert x.view(3, 2).shape == (3, 2) and x.view(-1).shape == (6,)
+    assert x.flatten(1).shape == (2, 3) and x.flatten(0, 1).shape == (2, 3)
+    assert x.expand(4, 2, 5, 3).shape == (4, 2, 5, 3) and x.expand(-1, 2, -1).shape == (2, 2, 3)
+    x.expand(4, 2, 5, 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 1, 3), 20.0))  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match=r"expand: cannot expand shape \(2, 1, 3\) to"):
+        x.expand(3, 3, 3)
+    with pytest.raises(ValueError, match="unsqueeze: dim 4 is out of range"):
+        x.unsqueeze(4)
+    with pytest.raises(TypeError, match="to change the dtype write .to"):
+        x.view(np.float32)
+    with tn.no_grad(), pytest.raises(ValueError, match="read-only"):
+        e = x.expand(2, 2, 3)
+        e += 1
+
+
+def test_dtype_conversions_and_devices() -> None:
+    x = Tensor(np.array([1.5, -2.0]), requires_grad=True)
+    assert x.float().dtype == np.float32 and x.double().dtype == np.float64
+    assert x.half().dtype == np.float16 and x.long().dtype == np.int64
+    assert x.int().dtype == np.int32 and x.bool().dtype == np.bool_
+    assert x.to(np.float32).dtype == np.float32 and x.to(dtype=np.float32).dtype == np.float32
+    assert x.type(np.float32).dtype == np.float32 and x.type() == "tinygrad_nn.DoubleTensor"
+    assert x.to("cpu") is x and x.cpu() is x and x.device == "cpu"
+    assert x.to(Tensor(np.zeros(1, np.float32))).dtype == np.float32
+    assert x.to("cpu", np.float32).dtype == np.float32
+    assert x.long().tolist() == [1, -2] and not x.long().requires_grad
+    x.float().sum().backward()  # between floats the gradient flows, in the input's dtype
+    assert x.grad is not None and x.grad.dtype == np.float64
+    for call in (
+        lambda: x.to("cuda"),
+        lambda: x.cuda(),
+        lambda: x.to(device="cuda:0"),
+        lambda: Tensor([1.0], device="cuda"),
+        lambda: Tensor.zeros(2, device="cuda"),
+    ):
+        with pytest.raises(RuntimeError, match="tinygrad_nn runs on NumPy on the CPU"):
+            call()
+
+
+def test_grad_fn_is_leaf_and_requires_grad_() -> None:
+    x = Tensor(np.ones(2))
+    assert x.requires_grad_() is x and x.requires_grad and x.is_leaf and x.grad_fn is None
+    y = x * 2
+    assert repr(y.grad_fn) == "<MulBackward>" and not y.is_leaf and y.grad_fn is y._op
+    assert repr((y + 1).grad_fn) == "<AddBackward>"
+    assert x.detach().grad_fn is None
+    assert x.requires_grad_(False) is x and not x.requires_grad
+    with pytest.raises(TypeError, match="needs floating data"):
+        Tensor([1, 2]).requires_grad_()
+    with pytest.raises(TypeError, match="needs floating data"):
+        Tensor([1, 2], requires_grad=True)
+
+
+def test_comparison_methods_match_operators() -> None:
+    a, b = Tensor(np.array([1.0, 2.0, 3.0])), Tensor(np.array([2.0, 2.0, 2.0]))
+    for method, op in [("eq", "__eq__"), ("ne", "__ne__"), ("lt", "__lt__"),
+                       ("le", "__le__"), ("gt", "__gt__"), ("ge", "__ge__")]:  # fmt: skip
+        np.testing.assert_array_equal(getattr(a, method)(b).data, getattr(a, op)(b).data)
+    assert a.lt(b).tolist() == [True, False, False] and a.ge(2.0).tolist() == [False, True, True]
+    assert (~a.lt(b)).tolist() == [False, True, True]
+
+
+def test_where_is_differentiable() -> None:
+    from tinygrad_nn.autograd import where
+
+    a, b = _x(3), _x(3, seed=1)
+    cond = np.array([True, False, True])
+    out = where(cond, a, b)
+    np.testing.assert_array_equal(out.data, np.where(cond, a.data, b.data))
+    (out * Tensor(np.array([1.0, 2.0, 3.0]))).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [1.0, 0.0, 3.0])  # type: ignore[union-attr]
+    np.testing.assert_array_equal(b.grad.data, [0.0, 2.0, 0.0])  # type: ignore[union-attr]
+    np.testing.assert_array_equal(a.where(a > 0, 0.0).data, np.where(a.data > 0, a.data, 0.0))
+    with pytest.raises(TypeError, match="where: condition must be a bool tensor"):
+        where(a, a, b)
+
+
+def test_var_std_are_unbiased_by_default() -> None:
+    data = np.random.default_rng(0).standard_normal((4, 5))
+    x = Tensor(data)
+    np.testing.assert_allclose(x.var().item(), data.var(ddof=1))
+    np.testing.assert_allclose(x.std(dim=0).data, data.std(axis=0, ddof=1))
+    np.testing.assert_allclose(x.var(1, unbiased=False).data, data.var(axis=1))
+    np.testing.assert_allclose(x.var(1, correction=0).data, data.var(axis=1))
+    np.testing.assert_allclose(
+        x.std(axis=1, ddof=0, keepdims=True).data, data.std(1, keepdims=True)
+    )
+    np.testing.assert_allclose(x.var(False).item(), data.var())
+    with pytest.raises(ValueError, match="leaves 0 degrees of freedom"):
+        Tensor(np.ones((3, 1))).var(1)
+    with pytest.raises(TypeError, match="one of unbiased=, correction= and ddof="):
+        x.var(unbiased=True, correction=1)
+
+
+def test_clamp_and_pow_with_tensor_exponents() -> None:
+    x = Tensor(np.array([-2.0, 0.5, 3.0]))
+    assert x.clamp(-1, 1).tolist() == [-1.0, 0.5, 1.0] and x.clamp(min=0).tolist()[0] == 0.0
+    assert x.clamp_min(0.0).tolist() == [0.0, 0.5, 3.0]
+    assert x.clamp_max(0.0).tolist() == [-2.0, 0.0, 0.0]
+    assert x.clamp(2, 1).tolist() == [1.0, 1.0, 1.0]  # min > max: every element is max
+    assert x.clip(min=0.0, max=1.0).tolist() == [0.0, 0.5, 1.0]
+    with pytest.raises(ValueError, match="clamp: give at least one"):
+        x.clamp()
+    with pytest.raises(TypeError, match="x.maximum"):
+        x.clamp(Tensor(np.zeros(3)))
+    b = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    e = Tensor(np.array([3.0, 0.5]), requires_grad=True)
+    (b**e).sum().backward()
+    np.testing.assert_allclose(b.grad.data, [3 * 4.0, 0.5 / np.sqrt(3.0)])  # type: ignore[union-attr]
+    np.testing.assert_allclose(e.grad.data, [8 * np.log(2.0), np.sqrt(3.0) * np.log(3.0)])  # type: ignore[union-attr]
+    np.testing.assert_allclose((2.0**b).data, [4.0, 8.0])
+    assert Tensor([1, 2]).pow(2).dtype == np.int64
+
+
+# --------------------------------------------------------- dtype inference and promotion
+
+
+def test_python_data_is_typed_as_torch_tensor() -> None:
+    assert Tensor([0, 2, 1]).dtype == np.int64  # class labels
+    assert Tensor(3).dtype == np.int64
+    assert Tensor([1.0, 2]).dtype == np.float32 and Tensor(2.5).dtype == np.float32
+    assert Tensor([True, False]).dtype == np.bool_
+    assert Tensor(np.array([1, 2], np.int32)).dtype == np.int32  # arrays keep theirs
+
+
+def test_scalar_promotion_as_pytorch() -> None:
+    i = Tensor([1, 2, 3])
+    f = Tensor([1.0, 2.0])
+    b = Tensor([True, False])
+    assert (i * 0.5).dtype == np.float32 and (0.5 * i).dtype == np.float32
+    assert (i + 1).dtype == np.int64 and (1 - i).dtype == np.int64
+    assert (i / 2).dtype == np.float32 and (2 / i).dtype == np.float32
+    assert (i**0.5).dtype == np.float32 and (f * 2.0).dtype == np.float32
+    assert (b + 1).dtype == np.int64 and (b * 1.5).dtype == np.float32
+    np.testing.assert_allclose((i * 0.5).data, [0.5, 1.0, 1.5])
+    assert (f + Tensor(np.ones(2))).dtype == np.float64
+    tn.set_default_dtype(np.float64)
+    try:
+        assert (i * 0.5).dtype == np.float64
+    finally:
+        tn.set_default_dtype(np.float32)
+
+
+# ----------------------------------------------- PyTorch programs that were silent traps
+
+
+def _program_transpose(T: object) -> tuple[object, object]:
+    """A 2-D transpose written PyTorch's way, and its gradient."""
+    x = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)  # type: ignore[attr-defined]
+    w = T.tensor([[1.0, -1.0], [0.5, 2.0], [3.0, 0.0]])  # type: ignore[attr-defined]
+    y = x.transpose(0, 1)  # (3, 2)
+    loss = (y * w).sum()
+    loss.backward()
+    return y.detach().numpy(), x.grad.numpy()
+
+
+def _program_max_dim(T: object) -> tuple[object, ...]:
+    """Predicted classes from max(dim=1) on a batch of 2, and the accuracy."""
+    logits = T.tensor([[0.1, 2.0, -1.0], [3.0, 0.2, 0.3]], requires_grad=True)  # type: ignore[attr-defined]
+    labels = T.tensor([1, 2])  # type: ignore[attr-defined]
+    values, indices = logits.max(1)
+    accuracy = (indices == labels).float().mean()
+    values.sum().backward()
+    return values.detach().numpy(), indices.numpy(), accuracy.item(), logits.grad.numpy()
+
+
+def _program_manual_sgd(T: object) -> tuple[object, ...]:
+    """'Learning PyTorch with Examples': update weights by hand inside no_grad()."""
+    x = T.tensor([[0.5, -1.0], [2.0, 0.25], [-1.5, 1.0]])  # type: ignore[attr-defined]
+    y = T.tensor([[1.0], [-1.0], [0.5]])  # type: ignore[attr-defined]
+    w = T.tensor([[0.1], [-0.2]], requires_grad=True)  # type: ignore[attr-defined]
+    b = T.tensor([0.05], requires_grad=True)  # type: ignore[attr-defined]
+    losses = []
+    for _ in range(5):
+        loss = (x @ w + b - y).pow(2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        with T.no_grad():  # type: ignore[attr-defined]
+            w -= 0.05 * w.grad
+            b.data -= 0.05 * b.grad
+            w.grad.zero_()
+            b.grad = None
+    return w.detach().numpy(), b.detach().numpy(), losses
+
+
+@pytest.mark.parametrize("program", [_program_transpose, _program_max_dim, _program_manual_sgd])
+def test_pytorch_programs_give_pytorchs_result(program: object) -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = program(tn), program(torch)  # type: ignore[operator]
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)

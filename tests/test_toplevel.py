@@ -213,3 +213,40 @@ def test_import_stays_numpy_only() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_save_and_load_round_trip_nested_state(tmp_path: Any) -> None:
+    import io
+
+    state = {
+        "epoch": 3,
+        "model": {"0.weight": tt.randn(2, 3), "0.bias": np.arange(2.0)},
+        "optimizer": {"state": {0: {"step": 4, "momentum_buffer": tt.ones(2)}}, "lr": 0.1},
+        "history": [0.5, 0.25, None, "done", (1, 2)],
+        "flag": True,
+    }
+    path = tmp_path / "checkpoint.pth"
+    tt.save(state, path)
+    assert path.exists() and not list(tmp_path.glob(".*tmp"))  # the exact name, no leftovers
+    back = tt.load(path)
+    assert back["epoch"] == 3 and back["flag"] is True and back["history"][4] == (1, 2)
+    assert isinstance(back["model"]["0.weight"], Tensor)
+    assert isinstance(back["model"]["0.bias"], np.ndarray)
+    np.testing.assert_array_equal(back["model"]["0.weight"].data, state["model"]["0.weight"].data)
+    assert back["optimizer"]["state"][0]["step"] == 4  # int keys stay ints
+    buffer = io.BytesIO()
+    tt.save({"w": tt.ones(3)}, buffer)
+    buffer.seek(0)
+    assert tt.load(buffer, map_location="cpu")["w"].data.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_save_refuses_what_it_cannot_store_and_load_names_the_file(tmp_path: Any) -> None:
+    model = tinygrad_nn.nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"save its state_dict instead"):
+        tt.save(model, tmp_path / "model.pth")
+    bad = tmp_path / "not_ours.pth"
+    bad.write_bytes(b"\x80\x02 a pickle, say")
+    with pytest.raises(RuntimeError, match="is not a file written by tinygrad_nn.save"):
+        tt.load(bad)
+    with pytest.raises(RuntimeError, match="runs on NumPy on the CPU"):
+        tt.load(bad, map_location="cuda:0")

@@ -94,7 +94,7 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
     ),
     "reductions": (
         [(5, 4)],
-        lambda z: z.sum(0) * z.mean(1, keepdims=True) + z.max(1, keepdims=True),
+        lambda z: z.sum(0) * z.mean(1, keepdims=True) + z.amax(1, keepdim=True),
         lambda z: z.sum(0) * z.mean(1, keepdim=True) + z.amax(1, keepdim=True),
     ),
     "indexing with repeats, concatenate, stack": (
@@ -220,6 +220,54 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
         lambda z: F.softmax(z, dim=1) * F.log_softmax(z, 0) + F.softmax(z[0]),
         lambda z: TF.softmax(z, dim=1) * TF.log_softmax(z, 0) + TF.softmax(z[0], dim=1),
     ),
+    "transpose(0, 1), permute, expand, unsqueeze, squeeze": (
+        [(3, 4), (2, 1, 4)],
+        lambda a, b: (
+            (a.transpose(0, 1) @ a).unsqueeze(0) * b.expand(2, 4, 4).permute(0, 2, 1)
+            + b.squeeze(1).sum(0)
+        ),
+        lambda a, b: (
+            (a.transpose(0, 1) @ a).unsqueeze(0) * b.expand(2, 4, 4).permute(0, 2, 1)
+            + b.squeeze(1).sum(0)
+        ),
+    ),
+    "sin, cos, pow with tensor exponents, rpow": (
+        [(3, 4), (4,)],
+        lambda a, b: a.sin() * b.cos() + (a.abs() + 0.5) ** b + 2.0**a + a.pow(2),
+        lambda a, b: a.sin() * b.cos() + (a.abs() + 0.5) ** b + 2.0**a + a.pow(2),
+    ),
+    "where, maximum, minimum, clamp": (
+        [(3, 4), (4,)],
+        lambda a, b: (
+            a.where(a > 0, b) + a.max(b) * a.min(b) + a.clamp(-0.5, 0.5) + a.clamp_min(0.1)
+        ),
+        lambda a, b: (
+            a.where(a > 0, b) + a.max(b) * a.min(b) + a.clamp(-0.5, 0.5) + a.clamp_min(0.1)
+        ),
+    ),
+    "max(dim) and min(dim) values, amax, amin": (
+        [(4, 5)],
+        lambda z: (
+            z.max(dim=1).values * z.min(1)[0] + z.amax(0).sum() + z.amin(dim=1, keepdim=True).sum()
+        ),
+        lambda z: (
+            z.max(dim=1).values * z.min(1)[0] + z.amax(0).sum() + z.amin(dim=1, keepdim=True).sum()
+        ),
+    ),
+    "var and std": (
+        [(4, 5)],
+        lambda z: (
+            z.var(0) * z.std(dim=1, keepdim=True) + z.var(1, correction=0, keepdim=True) + z.std()
+        ),
+        lambda z: (
+            z.var(0) * z.std(dim=1, keepdim=True) + z.var(1, correction=0, keepdim=True) + z.std()
+        ),
+    ),
+    "gather": (
+        [(3, 4)],
+        lambda z: z.gather(1, np.array([[0, 0], [3, 1], [2, 2]])),
+        lambda z: z.gather(1, torch.tensor([[0, 0], [3, 1], [2, 2]])),
+    ),
 }
 
 
@@ -236,3 +284,55 @@ def test_values_and_gradients_match_pytorch(name: str) -> None:
     ref.backward(torch.from_numpy(seed))
     for x, t in zip(xs, ts, strict=True):
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_indices_of_max_min_argmax_match_pytorch() -> None:
+    data = np.random.default_rng(3).integers(0, 4, (5, 6)).astype(np.float64)  # many ties
+    x, t = Tensor(data), torch.tensor(data)
+    for d in (0, 1, -1):
+        for keep in (False, True):
+            ours, theirs = x.max(d, keepdim=keep), t.max(d, keepdim=keep)
+            np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+            np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+            np.testing.assert_array_equal(x.min(d, keep).indices.data, t.min(d, keep).indices)
+            np.testing.assert_array_equal(x.argmax(d, keep).data, t.argmax(d, keep).numpy())
+            np.testing.assert_array_equal(x.argmin(dim=d).data, t.argmin(dim=d).numpy())
+    assert x.argmax().item() == t.argmax().item()
+
+
+def test_max_without_dim_splits_ties_as_pytorch() -> None:
+    data = np.array([[1.0, 3.0, 3.0], [0.0, 3.0, 2.0]])
+    x, t = Tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    x.max().backward()
+    t.max().backward()
+    np.testing.assert_allclose(x.grad, t.grad.numpy())  # type: ignore[arg-type]
+
+
+def test_dtype_inference_and_promotion_match_pytorch() -> None:
+    for data in ([0, 2, 1], [1.0, 2], [True, False], 3, 2.5, [[1, 2], [3, 4]]):
+        assert str(Tensor(data).dtype) == str(torch.tensor(data).dtype).removeprefix("torch.")
+    tensors = {
+        "int64": np.array([1, 2]), "int32": np.array([1, 2], np.int32),
+        "float32": np.array([1.0, 2.0], np.float32), "float64": np.array([1.0, 2.0]),
+        "bool": np.array([True, False]),
+    }  # fmt: skip
+    for name, array in tensors.items():
+        ours, theirs = Tensor(array), torch.from_numpy(array)
+        for scalar in (2, 0.5, True):
+            for result, expected in (
+                (ours * scalar, torch.result_type(theirs, scalar)),
+                (scalar + ours, torch.result_type(theirs, scalar)),
+                (ours / 2, (theirs / 2).dtype),
+            ):
+                got = str(result.dtype)
+                assert got == str(expected).removeprefix("torch."), (name, scalar, got, expected)
+    f32, f64 = Tensor(tensors["float32"]), Tensor(tensors["float64"])
+    assert (f32 + f64).dtype == np.float64
+    assert (
+        str(
+            torch.result_type(
+                torch.from_numpy(tensors["float32"]), torch.ones(2, dtype=torch.float64)
+            )
+        )
+        == "torch.float64"
+    )

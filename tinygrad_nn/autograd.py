@@ -148,7 +148,11 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
 
 _op_counter = itertools.count()
 _ndarray = np.ndarray
-_weak = weakref.ref
+# How an op refers to its output tensor: weakly, so the graph never keeps a dropped
+# intermediate alive. tinygrad_nn.viz.record() swaps in a keeping reference while it runs,
+# and sets _on_step to record each backward step: an explicit opt-in, never the default.
+_output_ref: Callable[[Tensor], Callable[[], Tensor | None]] = weakref.ref
+_on_step: Callable[[BackwardStep], None] | None = None
 _NO_KWARGS: dict[str, Any] = {}
 
 
@@ -195,7 +199,7 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         op.shape = out.shape
         op.dtype = out.dtype
         op.retain = False
-        op.kept = _weak(t)
+        op.out = _output_ref(t)
         t._requires_grad = True
         t._op = op
     else:
@@ -226,7 +230,7 @@ def _apply_checked(
 class BackwardStep(NamedTuple):
     """One step of the sweep: ``op`` made ``tensor``; ``input_grads`` flow to its parents."""
 
-    tensor: Tensor
+    tensor: Tensor | None  # None when the program no longer holds it
     op: Op
     grad_output: Array
     input_grads: tuple[Array | None, ...]
@@ -299,8 +303,8 @@ def _sweep_graph(
                 "already released by an earlier backward(); pass retain_graph=True to the "
                 "first call to backpropagate through it twice"
             )
-        if op.retain and (kept := op.kept()) is not None:
-            finished[kept] = dZ
+        if op.retain and (out := op.out()) is not None:
+            finished[out] = dZ
         sent: list[Array | None] | None = [] if on_step is not None else None
         # zip(strict=True) would cost a keyword-argument call per op; the op table's gradient
         # checks catch a backward that returns too few gradients.
@@ -340,50 +344,12 @@ def _sweep_graph(
             op.saved = None
             op.released = True
         if on_step is not None:
-            on_step(BackwardStep(op.output(), op, dZ, tuple(sent)))  # type: ignore[arg-type]
+            on_step(BackwardStep(op.out(), op, dZ, tuple(sent)))  # type: ignore[arg-type]
     _accumulate_grads(finished)
 
 
 def _position(op: Op, vertex: Any) -> int:
     return next(i for i, v in enumerate(op.inputs) if v is vertex)  # identity, not ==
-
-
-def rebuild(op: Op) -> Tensor:
-    """Recompute the output of ``op`` (and of every dropped tensor it depends on).
-
-    Drawing and checking a graph need the values of intermediate tensors that the program
-    may have dropped; they are recomputed from the leaves in creation order (no
-    recursion), with fresh op objects so nothing saved for backward changes. A rebuilt
-    tensor stays with its op from then on. The values come from the leaves as they are
-    now: after an optimiser step they differ from those the forward pass saw.
-    """
-    todo: set[Op] = set()
-    stack = [op]
-    while stack:
-        node = stack.pop()
-        if node not in todo and node.kept() is None:
-            todo.add(node)
-            stack.extend(v for v in node.inputs if isinstance(v, Op))
-    for node in sorted(todo, key=lambda o: o.seq):
-        arrays = [v.kept().data if isinstance(v, Op) else v.data for v in node.inputs]
-        with np.errstate(all="ignore"):  # the forward pass already warned, if it was asked to
-            data = np.asarray(node.fresh().forward(*arrays, **node.kwargs))
-        t = _new(data, True, node)
-        t._name = getattr(node, "label", None)  # a name the program gave the tensor
-        node.kept = _Kept(t)
-    return op.kept()  # type: ignore[misc]
-
-
-class _Kept:
-    """A strong reference with a weak reference's call syntax, for rebuilt tensors."""
-
-    __slots__ = ("tensor",)
-
-    def __init__(self, tensor: Tensor) -> None:
-        self.tensor = tensor
-
-    def __call__(self) -> Tensor:
-        return self.tensor
 
 
 def _seed_gradient(root: Tensor, grad: Any) -> Array:
@@ -416,17 +382,24 @@ def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
     place to its ``.data``.
     """
     taken: set[int] = set()
+    new = Tensor.__new__
     for t, g in finished.items():
         old = t._grad
         if old is not None:
             old.data += g
             continue
+        if type(g) is not np.ndarray:  # a NumPy scalar: arithmetic on 0-d arrays returns them
+            g = np.array(g)
         buffer = id(g if g.base is None else g.base)
         if buffer in taken or not g.flags.writeable:
             g = g.copy()
         else:
             taken.add(buffer)
-        t._grad = _new(g, False, None)
+        grad = new(Tensor)  # as _new(g, False, None), written out: this runs once per leaf
+        grad.data = g
+        grad._grad = grad._name = grad._op = None
+        grad._requires_grad = False
+        t._grad = grad
 
 
 def _as_array(data: Any, dtype: Any) -> Array:
@@ -450,9 +423,12 @@ def _as_array(data: Any, dtype: Any) -> Array:
             f"Tensor: cannot make a tensor from a ragged nested list ({e}); every row must "
             "have the same length"
         ) from None
-    if dtype is None and arr.dtype.kind in "biuf" and not isinstance(data, np.generic):
-        arr = arr.astype(_default_dtype)  # Python numbers and lists: the default dtype
-    elif dtype is None and arr.dtype.kind not in "biufc":
+    if dtype is None and not isinstance(data, np.generic):  # Python data, typed as torch.tensor
+        if arr.dtype.kind == "f":
+            arr = arr.astype(_default_dtype)  # floats: the default dtype
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)  # ints: int64, as class labels need
+    if dtype is None and arr.dtype.kind not in "biufc":
         raise TypeError(f"Tensor: cannot make a numeric tensor from {type(data).__name__}")
     return arr
 
@@ -480,7 +456,9 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
         name: str | None = None,
+        device: Any = None,
     ) -> None:
+        _check_device(device)
         self.data = _as_array(data, dtype)
         self._grad = None
         self._requires_grad = False
@@ -517,7 +495,7 @@ class Tensor:
 
     @property
     def name(self) -> str | None:
-        """A label for drawings (a dropped intermediate keeps it, through its op)."""
+        """A label for drawings (kept by its op: drawings show it after the tensor is dropped)."""
         return self._name
 
     @name.setter
@@ -536,7 +514,8 @@ class Tensor:
             raise TypeError(
                 f"requires_grad=True needs floating data, but this tensor has dtype "
                 f"{self.data.dtype}: gradients of integer or bool values (labels, masks) are "
-                "not defined; convert with .astype(np.float32) if it is a real quantity"
+                "not defined; convert with .float() (or .astype(np.float32)) if it is a real "
+                "quantity"
             )
         if not value and self._op is not None:
             raise RuntimeError("requires_grad: use .detach() to cut a non-leaf from its graph")
@@ -555,10 +534,6 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
@@ -570,6 +545,11 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._op is None
+
+    @property
+    def grad_fn(self) -> Op | None:
+        """The op that produced this tensor (shown as ``<MulBackward>``); None for a leaf."""
+        return self._op
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this intermediate tensor after ``backward``."""
@@ -599,8 +579,51 @@ class Tensor:
         return _new(self.data, False, None)
 
     def astype(self, dtype: Any) -> Tensor:
+        """A copy in another dtype (self when it has it); the gradient flows between floats."""
         dt = np.dtype(dtype)
-        return self if dt == self.data.dtype else apply(ops.Cast, self, dtype=dt)
+        if dt == self.data.dtype:
+            return self
+        if dt.kind not in "fc":  # integers and bools have no gradient
+            return _new(self.data.astype(dt), False, None)
+        return apply(ops.Cast, self, dtype=dt)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to("cpu")``, ``to(other)`` (its dtype), ``to(device, dtype)``."""
+        dtype = kwargs.pop("dtype", None)
+        _check_device(kwargs.pop("device", None))
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.data.dtype
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xla", "meta"):
+                _check_device(a)
+            else:
+                dtype = a
+        out = self if dtype is None else self.astype(dtype)
+        return out.detach().clone() if copy and out is self else out
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def clone(self) -> Tensor:
+        """A copy of the data; the gradient flows back to self."""
+        if self._requires_grad and _local.state.grad_enabled:
+            return apply(ops.Cast, self, dtype=self.data.dtype)
+        return _new(self.data.copy(), False, None)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _check_device("cuda")
+        return self
+
+    @property
+    def device(self) -> str:
+        return "cpu"
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy ufuncs that meet a Tensor.
@@ -670,11 +693,17 @@ class Tensor:
     # -------------------------------------------------------------------- constructors
 
     @staticmethod
-    def zeros(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    def zeros(
+        *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
+    ) -> Tensor:
+        _check_device(device)
         return Tensor(np.zeros(_shape(shape, "zeros"), dtype or _default_dtype), requires_grad)
 
     @staticmethod
-    def ones(*shape: int, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    def ones(
+        *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
+    ) -> Tensor:
+        _check_device(device)
         return Tensor(np.ones(_shape(shape, "ones"), dtype or _default_dtype), requires_grad)
 
     @staticmethod
@@ -683,7 +712,9 @@ class Tensor:
         rng: np.random.Generator | int | None = None,
         requires_grad: bool = False,
         dtype: Any = None,
+        device: Any = None,
     ) -> Tensor:
+        _check_device(device)
         data = as_rng(rng).standard_normal(_shape(shape, "randn"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
@@ -700,57 +731,105 @@ class Tensor:
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
-    def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    def concatenate(
+        tensors: Sequence[Tensor], axis: int | None = None, *, dim: int | None = None
+    ) -> Tensor:
+        """Join along an existing dim (``axis`` or PyTorch's ``dim``; 0 by default)."""
         if not tensors:
             raise ValueError("concatenate: expected at least one tensor")
+        d = _dim_arg("concatenate", dim, axis)
         items = [_lift(tensors[0], t) for t in tensors]
-        axis = normalize_axes("concatenate", axis, items[0].ndim)[0]
-        return apply(ops.Concatenate, *items, axis=axis)
+        d = normalize_axes("concatenate", 0 if d is None else d, items[0].ndim)[0]
+        return apply(ops.Concatenate, *items, axis=d)
 
     @staticmethod
-    def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    def stack(
+        tensors: Sequence[Tensor], axis: int | None = None, *, dim: int | None = None
+    ) -> Tensor:
+        """Join along a new dim (``axis`` or PyTorch's ``dim``; 0 by default)."""
         if not tensors:
             raise ValueError("stack: expected at least one tensor")
+        d = _dim_arg("stack", dim, axis)
         items = [_lift(tensors[0], t) for t in tensors]
-        axis = normalize_axes("stack", axis, items[0].ndim + 1)[0]
-        return apply(ops.Stack, *items, axis=axis)
+        d = normalize_axes("stack", 0 if d is None else d, items[0].ndim + 1)[0]
+        return apply(ops.Stack, *items, axis=d)
 
     # ---------------------------------------------------------------------- arithmetic
 
     def __add__(self, other: Any) -> Tensor:
-        return apply(ops.Add, self, _lift(self, other))
+        try:
+            return apply(ops.Add, self, _lift(self, other))
+        except _Promote:  # an integer tensor + a float: in the default float dtype
+            return self.astype(_default_dtype) + other
 
     def __radd__(self, other: Any) -> Tensor:
-        return apply(ops.Add, _lift(self, other), self)
+        try:
+            return apply(ops.Add, _lift(self, other), self)
+        except _Promote:
+            return other + self.astype(_default_dtype)
 
     def __sub__(self, other: Any) -> Tensor:
-        return apply(ops.Sub, self, _lift(self, other))
+        try:
+            return apply(ops.Sub, self, _lift(self, other))
+        except _Promote:  # an integer tensor - a float: in the default float dtype
+            return self.astype(_default_dtype) - other
 
     def __rsub__(self, other: Any) -> Tensor:
-        return apply(ops.Sub, _lift(self, other), self)
+        try:
+            return apply(ops.Sub, _lift(self, other), self)
+        except _Promote:
+            return other - self.astype(_default_dtype)
 
     def __mul__(self, other: Any) -> Tensor:
-        return apply(ops.Mul, self, _lift(self, other))
+        try:
+            return apply(ops.Mul, self, _lift(self, other))
+        except _Promote:  # an integer tensor * a float: in the default float dtype
+            return self.astype(_default_dtype) * other
 
     def __rmul__(self, other: Any) -> Tensor:
-        return apply(ops.Mul, _lift(self, other), self)
+        try:
+            return apply(ops.Mul, _lift(self, other), self)
+        except _Promote:
+            return other * self.astype(_default_dtype)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return apply(ops.Div, self, _lift(self, other))
+        try:
+            return apply(ops.Div, self, _lift(self, other, True))
+        except _Promote:  # an integer tensor / a float: in the default float dtype
+            return self.astype(_default_dtype) / other
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return apply(ops.Div, _lift(self, other), self)
+        try:
+            return apply(ops.Div, _lift(self, other, True), self)
+        except _Promote:
+            return other / self.astype(_default_dtype)
 
     def __neg__(self) -> Tensor:
         return apply(ops.Neg, self)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, Tensor) or np.ndim(exponent) != 0:
+        if isinstance(exponent, (Tensor, np.ndarray, list)):
+            b = Tensor(exponent) if isinstance(exponent, list) else _lift(self, exponent)
+            return apply(ops.PowTensor, self, b)
+        if not isinstance(exponent, (int, float, np.number)):
             raise TypeError(
-                f"pow: the exponent must be a number, got {type(exponent).__name__}; for a "
-                "tensor exponent write (b * x.log()).exp()"
+                f"pow: the exponent must be a number or a tensor, got {type(exponent).__name__}"
             )
+        if self.data.dtype.kind != "f":
+            if isinstance(exponent, (int, np.integer)):
+                return apply(ops.Pow, self, exponent=int(exponent))  # int ** int stays int
+            return self.astype(_default_dtype) ** exponent  # int ** 0.5 is float32
         return apply(ops.Pow, self, exponent=float(exponent))
+
+    def __rpow__(self, base: Any) -> Tensor:
+        try:
+            return apply(ops.PowTensor, _lift(self, base), self)
+        except _Promote:
+            return base ** self.astype(_default_dtype)
+
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent``; the exponent may be a number or a tensor."""
+        return self**exponent
 
     def __matmul__(self, other: Any) -> Tensor:
         return apply(ops.MatMul, self, _lift(self, other))
@@ -760,6 +839,24 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return self @ other
+
+    def add(self, other: Any) -> Tensor:
+        return self + other
+
+    def sub(self, other: Any) -> Tensor:
+        return self - other
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def __abs__(self) -> Tensor:
+        return apply(ops.Abs, self)
 
     # Comparisons give bool tensors without grad (for masks and accuracy), like NumPy.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -780,11 +877,76 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return _new(np.asarray(self.data >= _data(other)), False, None)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return _new(np.asarray(self.data.argmax(axis=axis)), False, None)
+    def __invert__(self) -> Tensor:
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~: needs a bool or integer tensor, got dtype {self.data.dtype}")
+        return _new(~self.data, False, None)
 
-    def argmin(self, axis: int | None = None) -> Tensor:
-        return _new(np.asarray(self.data.argmin(axis=axis)), False, None)
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``self`` where ``condition`` holds, else ``other`` (PyTorch's ``x.where(c, y)``)."""
+        return where(condition, self, other)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max; where the two tie, each gets half the gradient (as PyTorch)."""
+        return apply(ops.Maximum, self, _lift(self, other))
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min; where the two tie, each gets half the gradient (as PyTorch)."""
+        return apply(ops.Minimum, self, _lift(self, other))
+
+    def argmax(
+        self,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Index of the maximum (first one on ties) along ``dim``; of the flattened tensor
+        without ``dim``. An int64 tensor without grad."""
+        return self._arg_reduce("argmax", np.argmax, dim, keepdim, axis, keepdims)
+
+    def argmin(
+        self,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Index of the minimum (first one on ties) along ``dim``, as argmax."""
+        return self._arg_reduce("argmin", np.argmin, dim, keepdim, axis, keepdims)
+
+    def _arg_reduce(
+        self, name: str, fn: Any, dim: Any, keepdim: Any, axis: Any, keepdims: Any
+    ) -> Tensor:
+        dim, keep = _dim_arg(name, dim, axis), _keep_arg(name, keepdim, keepdims)
+        if self.data.size == 0:
+            raise ValueError(f"{name}: the tensor is empty")
+        if dim is not None:
+            if not isinstance(dim, (int, np.integer)):
+                raise TypeError(f"{name}: dim must be one int or None, got {dim!r}")
+            dim = normalize_axes(name, int(dim), self.data.ndim)[0] if self.data.ndim else None
+        out = fn(self.data, axis=dim, keepdims=keep)
+        return _new(np.asarray(out, dtype=np.int64), False, None)
 
     # --------------------------------------------------------------------- elementwise
 
@@ -793,6 +955,12 @@ class Tensor:
 
     def log(self) -> Tensor:
         return apply(ops.Log, self)
+
+    def sin(self) -> Tensor:
+        return apply(ops.Sin, self)
+
+    def cos(self) -> Tensor:
+        return apply(ops.Cos, self)
 
     def sqrt(self) -> Tensor:
         return apply(ops.Sqrt, self)
@@ -812,71 +980,380 @@ class Tensor:
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         return apply(ops.LeakyReLU, self, slope=float(slope))
 
-    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+    def clip(
+        self,
+        lo: float | None = None,
+        hi: float | None = None,
+        *,
+        min: float | None = None,  # noqa: A002 (PyTorch's names)
+        max: float | None = None,  # noqa: A002
+    ) -> Tensor:
+        """Clamp to [lo, hi] (NumPy's spelling; ``min=``/``max=`` as PyTorch's clip)."""
+        if min is not None or max is not None:
+            if lo is not None or hi is not None:
+                raise TypeError("clip: give lo/hi or min=/max=, not both")
+            return self.clamp(min, max)
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
         return apply(ops.Clip, self, lo=lo, hi=hi)
 
+    def clamp(
+        self,
+        min: float | None = None,  # noqa: A002 (PyTorch's names)
+        max: float | None = None,  # noqa: A002
+    ) -> Tensor:
+        """min(max(self, min), max), as PyTorch (where min > max every element is max)."""
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, (int, float, np.number)):
+                raise TypeError(
+                    f"clamp: bounds must be numbers, got {type(bound).__name__}; for tensor "
+                    "bounds write x.maximum(lo).minimum(hi)"
+                )
+        return apply(ops.Clip, self, lo=min, hi=max)
+
+    def clamp_min(self, min: float) -> Tensor:  # noqa: A002
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: float) -> Tensor:  # noqa: A002
+        return self.clamp(max=max)
+
     # ---------------------------------------------------------------------- reductions
+    # dim=/keepdim= (PyTorch) and axis=/keepdims= (NumPy) are the same arguments here.
 
-    def _reduce(self, op_class: type[Op], axis: Any, keepdims: bool) -> Tensor:
-        axes = normalize_axes(op_class.name, axis, self.data.ndim)
-        return apply(op_class, self, axis=axes, keepdims=keepdims)
+    def _reduce(
+        self,
+        op_class: type[Op],
+        dim: Any,
+        keepdim: Any,
+        axis: Any,
+        keepdims: Any,
+        name: str | None = None,
+    ) -> Tensor:
+        name = name or op_class.name
+        axes = normalize_axes(name, _dim_arg(name, dim, axis), self.data.ndim)
+        return apply(op_class, self, axis=axes, keepdims=_keep_arg(name, keepdim, keepdims))
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return self._reduce(ops.Sum, axis, keepdims)
+    def sum(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        return self._reduce(ops.Sum, dim, keepdim, axis, keepdims)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return self._reduce(ops.Mean, axis, keepdims)
+    def mean(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        return self._reduce(ops.Mean, dim, keepdim, axis, keepdims)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Maximum; where several elements tie, the gradient is split equally among them."""
+    def var(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        unbiased: bool | None = None,
+        keepdim: bool | None = None,
+        *,
+        correction: float | None = None,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+        ddof: float | None = None,
+    ) -> Tensor:
+        """sum((x - mean)^2) / (n - correction): unbiased (correction=1) by default, as PyTorch.
+
+        ``unbiased=False`` or ``correction=0`` (NumPy's ``ddof=0``) divides by n.
+        """
+        return self._variance("var", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
+
+    def _variance(
+        self,
+        name: str,
+        dim: Any,
+        unbiased: Any,
+        keepdim: Any,
+        correction: Any,
+        axis: Any,
+        keepdims: Any,
+        ddof: Any,
+    ) -> Tensor:
+        if isinstance(dim, bool):  # var(False): PyTorch's older (unbiased) form
+            dim, unbiased = None, dim
+        given = [c for c in (unbiased, correction, ddof) if c is not None]
+        if len(given) > 1:
+            raise TypeError(f"{name}: give one of unbiased=, correction= and ddof=")
+        c = float(correction if correction is not None else ddof if ddof is not None else 1)
+        if unbiased is not None:
+            c = 1.0 if unbiased else 0.0
+        axes = normalize_axes(name, _dim_arg(name, dim, axis), self.data.ndim)
+        n = int(np.prod([self.data.shape[i] for i in axes]))
+        if n - c <= 0:
+            raise ValueError(
+                f"{name}: {n} element(s) over dim {axes} with correction={c:g} leaves {n - c:g} "
+                "degrees of freedom (the result would be inf or nan); reduce over more "
+                "elements or pass correction=0 (unbiased=False)"
+            )
+        return apply(
+            ops.Var, self, axis=axes, keepdims=_keep_arg(name, keepdim, keepdims), correction=c
+        )
+
+    def std(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        unbiased: bool | None = None,
+        keepdim: bool | None = None,
+        *,
+        correction: float | None = None,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+        ddof: float | None = None,
+    ) -> Tensor:
+        """sqrt(var(...)): unbiased by default, as PyTorch (see ``var``)."""
+        v = self._variance("std", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
+        return v.sqrt()
+
+    def amax(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Maximum over ``dim`` (all when None); ties split the gradient equally."""
         if self.data.size == 0:
-            raise ValueError("max: the tensor is empty")
-        return self._reduce(ops.Max, axis, keepdims)
+            raise ValueError("amax: the tensor is empty")
+        return self._reduce(ops.Max, dim, keepdim, axis, keepdims, "amax")
 
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Minimum; where several elements tie, the gradient is split equally among them."""
+    def amin(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Minimum over ``dim`` (all when None); ties split the gradient equally."""
         if self.data.size == 0:
-            raise ValueError("min: the tensor is empty")
-        return self._reduce(ops.Min, axis, keepdims)
+            raise ValueError("amin: the tensor is empty")
+        return self._reduce(ops.Min, dim, keepdim, axis, keepdims, "amin")
+
+    def max(
+        self,
+        dim: Any = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Any:
+        """As PyTorch: ``max()`` the single largest value (ties split the gradient);
+        ``max(dim)`` a ``(values, indices)`` named tuple (the gradient goes to the index);
+        ``max(other)`` the elementwise maximum. NumPy's ``max(axis=...)`` gives values only.
+        """
+        return self._max_min("max", ops.Max, np.argmax, dim, keepdim, axis, keepdims)
+
+    def min(
+        self,
+        dim: Any = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Any:
+        """As ``max``: ``min()``, ``min(dim)`` -> ``(values, indices)``, ``min(other)``."""
+        return self._max_min("min", ops.Min, np.argmin, dim, keepdim, axis, keepdims)
+
+    def _max_min(
+        self,
+        name: str,
+        op_class: type[Op],
+        arg: Any,
+        dim: Any,
+        keepdim: Any,
+        axis: Any,
+        keepdims: Any,
+    ) -> Any:
+        if isinstance(dim, (Tensor, np.ndarray)):  # x.max(y): elementwise, as torch.maximum
+            if keepdim is not None or axis is not None or keepdims is not None:
+                raise TypeError(f"{name}(other): takes no dim or keepdim")
+            return self.maximum(dim) if name == "max" else self.minimum(dim)
+        if self.data.size == 0:
+            raise ValueError(f"{name}: the tensor is empty")
+        if dim is None:  # everything, or NumPy's axis=: values only
+            return self._reduce(op_class, None, keepdim, axis, keepdims)
+        if axis is not None:
+            raise TypeError(f"{name}: give dim= or axis= (the same thing), not both")
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(
+                f"{name}(dim) takes one int dim and returns (values, indices), got {dim!r}; "
+                f"for the {name}imum over several dims write a{name}(dim={dim!r})"
+            )
+        keep = _keep_arg(name, keepdim, keepdims)
+        d = normalize_axes(name, int(dim), self.data.ndim)[0]
+        if self.data.ndim == 0:
+            return ValuesIndices(self, _new(np.zeros((), np.int64), False, None))
+        index = arg(self.data, axis=d, keepdims=True)  # (..., 1, ...): first one on ties
+        values = apply(ops.Gather, self, index=index, axis=d)
+        if not keep:
+            values = values.squeeze(d)
+            index = np.squeeze(index, d)
+        return ValuesIndices(values, _new(index.astype(np.int64, copy=False), False, None))
 
     # --------------------------------------------------------------------------- shape
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (a tuple), or one dim's length, as PyTorch (not NumPy's element count)."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[normalize_axes("size", dim, self.data.ndim)[0]]
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
 
     def reshape(self, *shape: Any) -> Tensor:
         return apply(ops.Reshape, self, shape=_shape(shape, "reshape"))
 
-    def transpose(self, *axes: Any) -> Tensor:
-        perm = _shape(axes, "transpose") if axes else None
-        if perm is not None and len(perm) != self.data.ndim:
-            raise ValueError(
-                f"transpose: axes {perm} do not match the {self.data.ndim} axes of {self.shape}"
+    def view(self, *shape: Any) -> Tensor:
+        """Same as ``reshape`` (NumPy decides whether the result shares memory)."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            raise TypeError(
+                f"view: expected a shape, got {shape[0]!r}; to change the dtype write "
+                ".to(dtype) (a reinterpreting view(dtype) is not supported)"
             )
-        return apply(ops.Transpose, self, axes=perm)
+        return self.reshape(*shape)
+
+    def transpose(self, *dims: Any, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """``transpose(dim0, dim1)`` swaps two dims, as PyTorch (also on a 2-D tensor).
+
+        ``transpose()`` reverses all axes and ``transpose(axes)`` / ``transpose(*axes)``
+        with a permutation of all of three or more axes permute them, as NumPy.
+        """
+        ndim = self.data.ndim
+        if dim0 is not None or dim1 is not None:
+            if dim0 is None or dim1 is None or dims:
+                raise TypeError("transpose: give both dim0 and dim1")
+            dims = (dim0, dim1)
+        if not dims:
+            return apply(ops.Transpose, self, axes=None)
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            return self.permute(*dims[0])
+        if len(dims) == 2:
+            a, b = (normalize_axes("transpose", d, ndim)[0] if ndim else 0 for d in dims)
+            perm = list(range(ndim))
+            if ndim:
+                perm[a], perm[b] = perm[b], perm[a]
+            return apply(ops.Transpose, self, axes=tuple(perm))
+        if len(dims) == ndim:
+            return self.permute(*dims)
+        raise ValueError(
+            f"transpose: got {len(dims)} dims {dims} for a tensor with {ndim} dimensions; give "
+            f"two dims to swap (PyTorch) or a permutation of all {ndim} (NumPy)"
+        )
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder the dims: output dim i is input dim ``dims[i]``."""
+        perm = _shape(dims, "permute")
+        ndim = self.data.ndim
+        if len(perm) != ndim or sorted(p % max(ndim, 1) for p in perm) != list(range(ndim)):
+            raise ValueError(
+                f"permute: dims {perm} are not a permutation of the {ndim} dims of {self.shape}"
+            )
+        return apply(ops.Transpose, self, axes=tuple(p % max(ndim, 1) for p in perm))
 
     @property
     def T(self) -> Tensor:
         return apply(ops.Transpose, self, axes=None)
 
+    def t(self) -> Tensor:
+        """Transpose of a tensor with at most 2 dims, as PyTorch."""
+        if self.data.ndim > 2:
+            raise ValueError(
+                f"t: expects a tensor with <= 2 dims, got shape {self.shape}; use "
+                "transpose(dim0, dim1) or permute"
+            )
+        return apply(ops.Transpose, self, axes=None)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dim of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
+        ndim = self.data.ndim
+        if not -ndim - 1 <= dim <= ndim:
+            raise ValueError(
+                f"unsqueeze: dim {dim} is out of range for a tensor with {ndim} dimension(s); "
+                f"expected {-ndim - 1} <= dim <= {ndim}"
+            )
+        d = dim % (ndim + 1)
+        shape = self.data.shape
+        return self.reshape(*shape[:d], 1, *shape[d:])
+
+    def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
+        """Remove dims of size 1 (all, or those of ``dim`` that have size 1, as PyTorch)."""
+        shape = self.data.shape
+        dims = normalize_axes("squeeze", dim, len(shape)) if shape else ()
+        keep = [n for i, n in enumerate(shape) if not (i in dims and n == 1)]
+        return self.reshape(*keep) if len(keep) != len(shape) else self.reshape(*shape)
+
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.data.ndim == 0:
             return self.reshape(1)
         start, end = (normalize_axes("flatten", a, self.data.ndim)[0] for a in (start_dim, end_dim))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to ``sizes`` (-1 keeps a dim); new dims go in front, as PyTorch."""
+        target = _shape(sizes, "expand")
+        shape = self.data.shape
+        lead = len(target) - len(shape)
+        if lead < 0:
+            raise ValueError(f"expand: {target} has fewer dims than the tensor's shape {shape}")
+        out = []
+        for i, n in enumerate(target):
+            if n == -1:
+                if i < lead:
+                    raise ValueError(f"expand: -1 is not allowed for a new leading dim in {target}")
+                n = shape[i - lead]
+            out.append(n)
+        return apply(ops.Expand, self, shape=tuple(out))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(*other.shape)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim 0 (and so on), as torch.gather."""
+        idx = np.asarray(_data(index))
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must hold integers, got dtype {idx.dtype}")
+        d = normalize_axes("gather", dim, self.data.ndim)[0]
+        return apply(ops.Gather, self, index=idx, axis=d)
 
     def __getitem__(self, index: Any) -> Tensor:
         return apply(ops.GetItem, self, index=_index(index))
 
     # --------------------------------------------------------------------- probability
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return apply(ops.Softmax, self, axis=normalize_axes("softmax", axis, self.ndim)[0])
+    def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        d = _dim_arg("softmax", dim, axis)
+        d = -1 if d is None else d
+        return apply(ops.Softmax, self, axis=normalize_axes("softmax", d, self.ndim)[0])
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return apply(ops.LogSoftmax, self, axis=normalize_axes("log_softmax", axis, self.ndim)[0])
+    def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        d = _dim_arg("log_softmax", dim, axis)
+        d = -1 if d is None else d
+        return apply(ops.LogSoftmax, self, axis=normalize_axes("log_softmax", d, self.ndim)[0])
 
     # ------------------------------------------------------------------------ in place
 
@@ -897,6 +1374,11 @@ class Tensor:
 
     def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any) -> Tensor:
         self._check_inplace(f"{symbol}=")
+        if not self.data.flags.writeable:
+            raise ValueError(
+                f"{symbol}=: this tensor's data is read-only (e.g. made by expand, whose "
+                f"elements share memory); write x = x {symbol} y"
+            )
         value = other.data if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
             raise RuntimeError(
@@ -937,6 +1419,8 @@ class Tensor:
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value`` in place (PyTorch's in-place rules)."""
         self._check_inplace("fill_")
+        if not self.data.flags.writeable:
+            raise ValueError("fill_: this tensor's data is read-only (e.g. made by expand)")
         self.data[...] = _data(value)
         return self
 
@@ -954,7 +1438,7 @@ class Tensor:
             if gradient is not None:
                 raise TypeError("backward: give gradient= or grad= (the same thing), not both")
             gradient = grad
-        _sweep(self, gradient, retain_graph)
+        _sweep(self, gradient, retain_graph, _on_step)
 
     def zero_grad(self) -> None:
         self._grad = None
@@ -965,19 +1449,117 @@ class Tensor:
 
         return draw(self, **kwargs)
 
+    # ----------------------------------------------------------------- dtype conversion
+    # Last in the class: these methods are named like the builtins int, float, bool and type.
+
+    def type(self, dtype: Any = None) -> Any:
+        """Without an argument the type's name (as PyTorch's 'FloatTensor'); else ``to(dtype)``."""
+        if dtype is None:
+            return "tinygrad_nn." + _TYPE_NAMES.get(str(self.data.dtype), str(self.data.dtype))
+        return self.astype(dtype)
+
+    def float(self) -> Tensor:
+        """float32, as PyTorch's ``float()`` (whatever the default dtype)."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def half(self) -> Tensor:
+        return self.astype(np.float16)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
 
 _UNARY_UFUNCS: dict[np.ufunc, str] = {
     np.negative: "__neg__", np.exp: "exp", np.log: "log", np.sqrt: "sqrt",
-    np.absolute: "abs", np.tanh: "tanh",
+    np.absolute: "abs", np.tanh: "tanh", np.sin: "sin", np.cos: "cos",
 }  # fmt: skip
 # ufunc: (method when the Tensor is the left operand, method when it is the right one)
 _BINARY_UFUNCS: dict[np.ufunc, tuple[str, str]] = {
     np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
     np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
-    np.matmul: ("__matmul__", "__rmatmul__"),
+    np.matmul: ("__matmul__", "__rmatmul__"), np.power: ("__pow__", "__rpow__"),
+    np.maximum: ("maximum", "maximum"), np.minimum: ("minimum", "minimum"),
     np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
     np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
     np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+}  # fmt: skip
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)`` / ``min(dim)`` return, as PyTorch: ``values, indices = x.max(1)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
+        raise TypeError(
+            "this is the (values, indices) pair that max(dim) / min(dim) return, not an array; "
+            "take .values or .indices"
+        )
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
+    """``input`` where ``condition`` (bool) holds, else ``other``; broadcast together.
+
+    Differentiable in ``input`` and ``other``: each gets the gradient where it was chosen.
+    """
+    cond = np.asarray(_data(condition))
+    if cond.dtype != np.bool_:
+        raise TypeError(
+            f"where: condition must be a bool tensor, got dtype {cond.dtype}; write e.g. "
+            "where(x > 0, a, b)"
+        )
+    if isinstance(input, Tensor):
+        a = input
+        b = _lift(a, other)
+    elif isinstance(other, Tensor):
+        b = other
+        a = _lift(b, input)
+    else:
+        a = Tensor(input)
+        b = _lift(a, other)
+    return apply(ops.Where, a, b, condition=cond)
+
+
+def _dim_arg(op: str, dim: Any, axis: Any) -> Any:
+    """PyTorch's ``dim=`` and NumPy's ``axis=`` are one argument: at most one may be given."""
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError(f"{op}: give dim= or axis= (the same thing), not both")
+    return axis
+
+
+def _keep_arg(op: str, keepdim: bool | None, keepdims: bool | None) -> bool:
+    if keepdims is None:
+        return bool(keepdim)
+    if keepdim is not None:
+        raise TypeError(f"{op}: give keepdim= or keepdims= (the same thing), not both")
+    return bool(keepdims)
+
+
+def _check_device(device: Any) -> None:
+    name = str(device)
+    if device is not None and name != "cpu" and not name.startswith("cpu:"):
+        raise RuntimeError(
+            f"tinygrad_nn runs on NumPy on the CPU; there is no device {name!r}: leave out "
+            ".to(device) / .cuda() / device= (or pass 'cpu')"
+        )
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor",
 }  # fmt: skip
 
 
@@ -1004,20 +1586,42 @@ def _index(index: Any) -> Any:
     return index
 
 
-def _lift(like: Tensor, x: Any) -> Tensor:
-    """A Tensor as is; an array keeps its dtype; a number takes ``like``'s dtype where it fits."""
+class _Promote(Exception):
+    """From ``_lift``: the tensor itself must become the default float dtype first."""
+
+
+def _lift(like: Tensor, x: Any, true_div: bool = False) -> Tensor:
+    """A Tensor as is; an array keeps its dtype; a number is typed as PyTorch types it.
+
+    With a float tensor the number takes the tensor's dtype (float32 * 2.0 stays float32);
+    an int number keeps an integer tensor's dtype (int64 + 1 stays int64; a bool tensor's
+    becomes int64). A float number with an integer or bool tensor, or any number in a true
+    division of one, raises ``_Promote``: the caller then casts the tensor to the default
+    float dtype, so int64 * 0.5 is float32 (NumPy alone would give float64).
+    """
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
         return _new(x, False, None)
     kind = like.data.dtype.kind
-    if kind == "f" or (kind in "iu" and isinstance(x, (int, np.integer))):
+    if kind == "f":
         dtype = like.data.dtype
+    elif kind in "biu" and (true_div or isinstance(x, (float, np.floating))):
+        raise _Promote
+    elif kind in "iu" and isinstance(x, (int, np.integer)):
+        dtype = like.data.dtype
+    elif kind == "b" and isinstance(x, (int, np.integer)):
+        dtype = np.dtype(np.bool_) if isinstance(x, (bool, np.bool_)) else np.dtype(np.int64)
     else:
         dtype = _default_dtype
     try:
         return _new(np.asarray(x, dtype=dtype), False, None)
     except (TypeError, ValueError):
+        if isinstance(x, ValuesIndices):
+            raise TypeError(
+                "cannot combine a Tensor with the (values, indices) pair that max(dim) / "
+                "min(dim) return; take .values (or write amax(dim) / amin(dim))"
+            ) from None
         raise TypeError(
             f"cannot combine a Tensor with {type(x).__name__}; expected a Tensor, number or array"
         ) from None

@@ -26,15 +26,18 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0), elementwise (Tensor.relu)."""
     _no_inplace("relu", inplace)
     return input.relu()
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-input)), elementwise (Tensor.sigmoid)."""
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """tanh(input), elementwise (Tensor.tanh)."""
     return input.tanh()
 
 

@@ -25,7 +25,9 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    if lead == 1 and grad.shape[1:] == shape:  # a bias (n,) added to (m, n): db = sum over m
+    if (
+        lead == 1 and shape and grad.shape[1:] == shape
+    ):  # a bias (n,) added to (m, n): db = sum over m
         return grad.sum(axis=0)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
@@ -64,20 +66,37 @@ class Op:
     The graph is made of ops, not tensors (like PyTorch's ``grad_fn``): ``inputs`` holds,
     for each input, the op that produced it, or the tensor itself for a leaf. So an
     intermediate tensor's array is freed as soon as the program drops the tensor, unless
-    backward saved it; the op keeps only the output's shape and dtype. ``parents`` gives
-    the input tensors back: the program's own while it holds them (``kept`` is a weak
-    reference), else rebuilt from their inputs (for drawing and checking, never on the
-    training path).
+    backward saved it; the op keeps only the output's shape and dtype, and ``out``, a weak
+    reference to the output tensor (None once the program dropped it).
+
+    Besides forward and backward, each op class states what a drawing needs to know about
+    it (``tinygrad_nn.viz`` reads these; tests/test_ops.py fails for a class without them):
+
+    - ``arg_names``: one short name per input, shown on the edges when there are several
+      inputs and their order matters; ``()`` when it does not (add, mul) or there is one.
+    - ``broadcasts``: inputs may broadcast against each other, so the engine sums an
+      input's gradient back to its shape (the edge of a bias says so).
+    - ``role``: the op's part in the tutorials' notation: ``"product"`` (Z = W A),
+      ``"sum"`` (Z = W A + b), ``"activation"`` (A = g(Z)), ``"loss"`` (J of a prediction
+      and a target Y), ``"transpose"`` (drawn as ᵀ on the edge of a parameter), or ``""``.
+    - ``grad_rule``: the local rule per input in math notation, as templates: ``{out}`` is
+      the output's name, ``{0}``, ``{1}``, ... the inputs' names, ``{/m}`` stands for
+      " / m" where the op averages over m samples; None for an input with no gradient.
     """
 
     __slots__ = (
         "inputs", "needs_grad", "kwargs", "saved", "released", "scope", "seq",
-        "shape", "dtype", "retain", "kept", "label",
+        "shape", "dtype", "retain", "out", "label",
     )  # fmt: skip
     name: ClassVar[str] = "op"
     # One input, and a gradient that always has that input's shape and dtype: the engine
     # then skips its unbroadcast and cast checks (a tested promise, see test_ops.py).
     elementwise: ClassVar[bool] = False
+    # Drawing facts: declared here, given by every op class (no defaults, see above).
+    arg_names: ClassVar[tuple[str, ...]]
+    broadcasts: ClassVar[bool]
+    role: ClassVar[str]
+    grad_rule: ClassVar[tuple[str | None, ...]]
 
     inputs: tuple[Any, ...]  # per input: its Op, or the leaf Tensor itself
     needs_grad: tuple[bool, ...]
@@ -89,41 +108,20 @@ class Op:
     shape: tuple[int, ...]  # of the output
     dtype: np.dtype  # of the output
     retain: bool  # the output tensor called retain_grad()
-    # Returns the output tensor: a weak reference (None once the program dropped the
-    # tensor), or a strong one after a rebuild
-    kept: Callable[[], Any]
+    out: Callable[[], Any]  # weak reference: the output tensor, or None once dropped
     label: str | None  # the output tensor's name; set only when the program names it
 
-    @property
-    def parents(self) -> tuple[Any, ...]:
-        """The input tensors (a dropped intermediate is recomputed from its own inputs)."""
-        return tuple(v if not isinstance(v, Op) else v.output() for v in self.inputs)
-
-    def output(self) -> Any:
-        """The tensor this op produced: the program's own while it holds it, else rebuilt."""
-        t = self.kept()
-        if t is None:  # the one place ops.py needs tensor.py: a rebuilt output is a Tensor
-            from tinygrad_nn.autograd import rebuild
-
-            t = rebuild(self)
-        return t
-
-    def fresh(self) -> Op:
-        """An op of the same kind, inputs and parameters, to run again without touching this one."""
-        new = type(self)()
-        new.inputs = self.inputs
-        new.needs_grad = self.needs_grad
-        new.kwargs = self.kwargs
-        new.saved = None
-        new.released = False
-        new.scope = None
-        return new
-
     def forward(self, *args: Any, **kwargs: Any) -> Array:
+        """The output array from the input arrays; keeps in self.saved what backward needs."""
         raise NotImplementedError
 
     def backward(self, dZ: Array) -> Grads:
+        """One gradient per input (None where self.needs_grad says none is needed), given dZ."""
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        """``<AddBackward>``, as PyTorch shows a ``grad_fn``."""
+        return f"<{type(self).__name__}Backward>"
 
 
 # ---------------------------------------------------------------- arithmetic (broadcasting)
@@ -134,6 +132,10 @@ class Add(Op):
 
     __slots__ = ()
     name = "add"
+    arg_names = ()
+    broadcasts = True
+    role = "sum"
+    grad_rule = ("d{0} = d{out}", "d{1} = d{out}")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -150,6 +152,10 @@ class Sub(Op):
 
     __slots__ = ()
     name = "sub"
+    arg_names = ("lhs", "rhs")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out}", "d{1} = -d{out}")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -166,6 +172,10 @@ class Mul(Op):
 
     __slots__ = ()
     name = "mul"
+    arg_names = ()
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} * {1}", "d{1} = d{out} * {0}")
 
     def forward(self, a: Array, b: Array) -> Array:
         self.saved = (a, b)
@@ -185,6 +195,10 @@ class Div(Op):
 
     __slots__ = ()
     name = "div"
+    arg_names = ("lhs", "rhs")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} / {1}", "d{1} = -d{out} * {out} / {1}")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -206,6 +220,10 @@ class Neg(Op):
     __slots__ = ()
     name = "neg"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = -d{out}",)
 
     def forward(self, a: Array) -> Array:
         return -a
@@ -220,6 +238,10 @@ class Pow(Op):
     __slots__ = ()
     name = "pow"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * {exponent} {0}^({exponent} - 1)",)
 
     def forward(self, a: Array, *, exponent: float) -> Array:
         self.saved = a
@@ -237,6 +259,10 @@ class MatMul(Op):
 
     __slots__ = ()
     name = "matmul"
+    arg_names = ("lhs", "rhs")
+    broadcasts = False
+    role = "product"
+    grad_rule = ("d{0} = d{out} {1}^T", "d{1} = {0}^T d{out}")
 
     def forward(self, a: Array, b: Array) -> Array:
         if a.ndim == 0 or b.ndim == 0:
@@ -293,6 +319,87 @@ def _matmul_message(sa: tuple[int, ...], sb: tuple[int, ...]) -> str:
     return msg
 
 
+class PowTensor(Op):
+    """Z = A ** B (B a tensor).   dA = dZ * B * A ** (B - 1),   dB = dZ * Z * log(A)."""
+
+    __slots__ = ()
+    name = "pow_tensor"
+
+    def forward(self, a: Array, b: Array) -> Array:
+        try:
+            z = a**b
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+        self.saved = (a, b, z)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b, z = self.saved
+        need_a, need_b = self.needs_grad
+        dA = dB = None
+        if need_a:
+            dA = dZ * b * a ** (b - 1)
+        if need_b:  # log(0) is -inf; where A = 0 and B >= 0, Z does not move with B
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dB = dZ * np.where((a == 0) & (b >= 0), 0, z * np.log(a))
+        return dA, dB
+
+
+class Maximum(Op):
+    """Z = max(A, B) elementwise.   dA = dZ [A > B] + dZ/2 [A = B],   dB likewise."""
+
+    __slots__ = ()
+    name = "maximum"
+    pick: ClassVar[Callable[..., Array]] = staticmethod(np.maximum)
+
+    def forward(self, a: Array, b: Array) -> Array:
+        try:
+            z = self.pick(a, b)
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+        self.saved = (a, b, z)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b, z = self.saved
+        tie = (a == b) * 0.5  # a tie shares the gradient equally, as PyTorch does
+        share_a = ((a == z) - tie).astype(dZ.dtype)
+        need_a, need_b = self.needs_grad
+        return (dZ * share_a if need_a else None), (dZ * (1 - share_a) if need_b else None)
+
+
+class Minimum(Maximum):
+    """Z = min(A, B) elementwise.   dA = dZ [A < B] + dZ/2 [A = B],   dB likewise."""
+
+    __slots__ = ()
+    name = "minimum"
+    pick: ClassVar[Callable[..., Array]] = staticmethod(np.minimum)
+
+
+class Where(Op):
+    """Z = A where C else B (C a bool array).   dA = dZ [C],   dB = dZ [not C]."""
+
+    __slots__ = ()
+    name = "where"
+
+    def forward(self, a: Array, b: Array, *, condition: Array) -> Array:
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ValueError(
+                f"where: cannot broadcast condition {condition.shape}, input {a.shape} and "
+                f"other {b.shape} together"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        c = self.kwargs["condition"]
+        need_a, need_b = self.needs_grad
+        zero = np.zeros((), dZ.dtype)
+        return (np.where(c, dZ, zero) if need_a else None), (
+            np.where(c, zero, dZ) if need_b else None
+        )
+
+
 # ---------------------------------------------------------------------------- elementwise
 
 
@@ -302,6 +409,10 @@ class Exp(Op):
     __slots__ = ()
     name = "exp"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * {out}",)
 
     def forward(self, a: Array) -> Array:
         self.saved = z = np.exp(a)
@@ -317,6 +428,10 @@ class Log(Op):
     __slots__ = ()
     name = "log"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} / {0}",)
 
     def forward(self, a: Array) -> Array:
         self.saved = a
@@ -326,12 +441,46 @@ class Log(Op):
         return (dZ / self.saved,)
 
 
+class Sin(Op):
+    """Z = sin(A).   dA = dZ * cos(A)."""
+
+    __slots__ = ()
+    name = "sin"
+    elementwise = True
+
+    def forward(self, a: Array) -> Array:
+        self.saved = a
+        return np.sin(a)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ * np.cos(self.saved),)
+
+
+class Cos(Op):
+    """Z = cos(A).   dA = -dZ * sin(A)."""
+
+    __slots__ = ()
+    name = "cos"
+    elementwise = True
+
+    def forward(self, a: Array) -> Array:
+        self.saved = a
+        return np.cos(a)
+
+    def backward(self, dZ: Array) -> Grads:
+        return (-dZ * np.sin(self.saved),)
+
+
 class Sqrt(Op):
     """Z = sqrt(A).   dA = dZ / (2 Z)."""
 
     __slots__ = ()
     name = "sqrt"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} / (2 {out})",)
 
     def forward(self, a: Array) -> Array:
         self.saved = z = np.sqrt(a)
@@ -347,6 +496,10 @@ class Abs(Op):
     __slots__ = ()
     name = "abs"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * sign({0})",)
 
     def forward(self, a: Array) -> Array:
         self.saved = a
@@ -362,6 +515,10 @@ class Sigmoid(Op):
     __slots__ = ()
     name = "sigmoid"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * {out} (1 - {out})",)
 
     def forward(self, z: Array) -> Array:
         # exp(-|z|) never overflows; the two branches are the same function.
@@ -381,6 +538,10 @@ class Tanh(Op):
     __slots__ = ()
     name = "tanh"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * (1 - {out}^2)",)
 
     def forward(self, z: Array) -> Array:
         self.saved = a = np.tanh(z)
@@ -397,6 +558,10 @@ class ReLU(Op):
     __slots__ = ()
     name = "relu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * [{0} > 0]",)
 
     def forward(self, z: Array) -> Array:
         a = np.maximum(z, 0)
@@ -413,6 +578,10 @@ class LeakyReLU(Op):
     __slots__ = ()
     name = "leaky_relu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * (1 if {0} > 0 else {slope})",)
 
     def forward(self, z: Array, *, slope: float) -> Array:
         self.saved = positive = z > 0
@@ -428,6 +597,10 @@ class Clip(Op):
     __slots__ = ()
     name = "clip"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * [{lo} <= {0} <= {hi}]",)
 
     def forward(self, a: Array, *, lo: float | None, hi: float | None) -> Array:
         inside = np.ones(a.shape, dtype=bool)
@@ -447,6 +620,10 @@ class Cast(Op):
 
     __slots__ = ()
     name = "cast"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out}",)
 
     def forward(self, a: Array, *, dtype: np.dtype) -> Array:
         return a.astype(dtype)
@@ -470,6 +647,10 @@ class Sum(Op):
 
     __slots__ = ()
     name = "sum"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} copied over the summed axes",)
 
     def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
         self.saved = a.shape
@@ -485,6 +666,10 @@ class Mean(Op):
 
     __slots__ = ()
     name = "mean"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} / n copied over the axes",)
 
     def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
         self.saved = a.shape
@@ -503,6 +688,10 @@ class Max(Op):
     __slots__ = ()
     name = "max"
     reduce: ClassVar[Callable[..., Array]] = staticmethod(np.max)
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} where {0} is the max (ties share)",)
 
     def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
         z = self.reduce(a, axis=axis, keepdims=True)
@@ -523,6 +712,57 @@ class Min(Max):
     __slots__ = ()
     name = "min"
     reduce: ClassVar[Callable[..., Array]] = staticmethod(np.min)
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} where {0} is the min (ties share)",)
+
+
+class Var(Op):
+    """Z = sum((A - mean A)^2) / (n - c) over axis.   dA = dZ * 2 (A - mean A) / (n - c)."""
+
+    __slots__ = ()
+    name = "var"
+
+    def forward(
+        self, a: Array, *, axis: tuple[int, ...], keepdims: bool, correction: float
+    ) -> Array:
+        centered = a - a.mean(axis=axis, keepdims=True)
+        n = int(np.prod([a.shape[i] for i in axis]))
+        self.saved = (centered, n - correction)
+        z = (centered * centered).sum(axis=axis, keepdims=keepdims) / (n - correction)
+        return z.astype(a.dtype, copy=False)
+
+    def backward(self, dZ: Array) -> Grads:
+        centered, dof = self.saved
+        kw = self.kwargs
+        scale = np.asarray(2 / dof, dtype=dZ.dtype)
+        return (_expand(dZ, kw["axis"], kw["keepdims"]) * scale * centered,)
+
+
+class Gather(Op):
+    """Z = A[..., I, ...] along axis (one index per output element).   dA = dZ scattered back."""
+
+    __slots__ = ()
+    name = "gather"
+
+    def forward(self, a: Array, *, index: Array, axis: int) -> Array:
+        self.saved = a.shape
+        try:
+            return np.take_along_axis(a, index, axis=axis)
+        except (IndexError, ValueError) as e:
+            raise IndexError(
+                f"gather: index of shape {index.shape} along dim {axis} of shape {a.shape}: {e}"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        index, axis = self.kwargs["index"], self.kwargs["axis"]
+        dA = np.zeros(self.saved, dtype=dZ.dtype)
+        dims = [np.arange(n).reshape([-1 if i == d else 1 for i in range(dZ.ndim)])
+                for d, n in enumerate(index.shape)]  # fmt: skip
+        dims[axis] = index
+        np.add.at(dA, tuple(dims), dZ)  # an index may repeat: contributions add up
+        return (dA,)
 
 
 # ---------------------------------------------------------------------------------- shape
@@ -533,6 +773,10 @@ class Reshape(Op):
 
     __slots__ = ()
     name = "reshape"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} reshaped back",)
 
     def forward(self, a: Array, *, shape: tuple[int, ...]) -> Array:
         self.saved = a.shape
@@ -553,6 +797,10 @@ class Transpose(Op):
 
     __slots__ = ()
     name = "transpose"
+    arg_names = ()
+    broadcasts = False
+    role = "transpose"
+    grad_rule = ("d{0} = d{out}^T",)
 
     def forward(self, a: Array, *, axes: tuple[int, ...] | None) -> Array:
         if axes is not None and sorted(i % max(1, a.ndim) for i in axes) != list(range(a.ndim)):
@@ -566,11 +814,34 @@ class Transpose(Op):
         return (dZ.transpose(None if axes is None else np.argsort(axes)),)
 
 
+class Expand(Op):
+    """Z = A broadcast to a larger shape.   dA = dZ summed back over the new axes (engine)."""
+
+    __slots__ = ()
+    name = "expand"
+
+    def forward(self, a: Array, *, shape: tuple[int, ...]) -> Array:
+        try:
+            return np.broadcast_to(a, shape)
+        except ValueError:
+            raise ValueError(
+                f"expand: cannot expand shape {a.shape} to {shape}: each size must equal the "
+                "tensor's or the tensor's must be 1 (new dimensions go in front)"
+            ) from None
+
+    def backward(self, dZ: Array) -> Grads:
+        return (dZ,)
+
+
 class GetItem(Op):
     """Z = A[index].   dA = zeros with dZ scattered back to index (repeats accumulate)."""
 
     __slots__ = ()
     name = "getitem"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} put back at the index, 0 elsewhere",)
 
     def forward(self, a: Array, *, index: Any) -> Array:
         self.saved = (a.shape, a.dtype)
@@ -600,6 +871,10 @@ class Concatenate(Op):
 
     __slots__ = ()
     name = "concatenate"
+    arg_names = ("#",)
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{in} = its slice of d{out}",)
 
     def forward(self, *arrays: Array, axis: int) -> Array:
         self.saved = np.cumsum([x.shape[axis] for x in arrays])[:-1]
@@ -620,6 +895,10 @@ class Stack(Op):
 
     __slots__ = ()
     name = "stack"
+    arg_names = ("#",)
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{in} = its slice of d{out}",)
 
     def forward(self, *arrays: Array, axis: int) -> Array:
         try:
@@ -646,6 +925,10 @@ class Softmax(Op):
 
     __slots__ = ()
     name = "softmax"
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = {out} * (d{out} - sum(d{out} * {out}))",)
 
     def forward(self, z: Array, *, axis: int) -> Array:
         e = np.exp(z - z.max(axis=axis, keepdims=True))
@@ -662,6 +945,10 @@ class LogSoftmax(Op):
 
     __slots__ = ()
     name = "log_softmax"
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} - softmax({0}) sum(d{out})",)
 
     def forward(self, z: Array, *, axis: int) -> Array:
         self.saved = a = _log_softmax(z, axis)
@@ -693,6 +980,10 @@ class MSELoss(Op):
 
     __slots__ = ()
     name = "mse_loss"
+    arg_names = ("pred", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = 2 ({0} - {1}){/m}", "d{1} = -2 ({0} - {1}){/m}")
 
     def forward(self, pred: Array, target: Array, *, reduction: str) -> Array:
         self.saved = diff = pred - target
@@ -716,6 +1007,10 @@ class CrossEntropy(Op):
 
     __slots__ = ()
     name = "cross_entropy"
+    arg_names = ("logits", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = (softmax({0}) - {1}){/m}", None)
 
     def forward(self, z: Array, target: Array, *, axis: int, reduction: str) -> Array:
         logp = _log_softmax(z, axis)
@@ -749,6 +1044,10 @@ class NLLLoss(Op):
 
     __slots__ = ()
     name = "nll_loss"
+    arg_names = ("log_probs", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = -onehot({1}){/m}", None)
 
     def forward(self, logp: Array, target: Array, *, axis: int, reduction: str) -> Array:
         index = np.expand_dims(target, axis)
@@ -776,6 +1075,10 @@ class BinaryCrossEntropy(Op):
 
     __slots__ = ()
     name = "binary_cross_entropy"
+    arg_names = ("prob", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = ({0} - {1}) / ({0} (1 - {0})){/m}", None)
 
     def forward(self, p: Array, y: Array, *, eps: float, reduction: str) -> Array:
         self.saved = (p, y)
@@ -797,6 +1100,10 @@ class BCEWithLogits(Op):
 
     __slots__ = ()
     name = "binary_cross_entropy_with_logits"
+    arg_names = ("logits", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = (sigmoid({0}) - {1}){/m}", None)
 
     def forward(self, z: Array, y: Array, *, reduction: str) -> Array:
         e = np.exp(-np.abs(z))  # never overflows
@@ -863,6 +1170,10 @@ class GELU(Op):
     __slots__ = ()
     name = "gelu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * (Phi({0}) + {0} phi({0}))",)
 
     def forward(self, z: Array, *, approximate: str) -> Array:
         if approximate == "tanh":
@@ -888,6 +1199,10 @@ class SiLU(Op):
     __slots__ = ()
     name = "silu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * s (1 + {0} (1 - s)), s = sigmoid({0})",)
 
     def forward(self, z: Array) -> Array:
         e = np.exp(-np.abs(z))  # the stable sigmoid of Sigmoid.forward
@@ -905,6 +1220,10 @@ class L1Loss(Op):
 
     __slots__ = ()
     name = "l1_loss"
+    arg_names = ("pred", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = sign({0} - {1}){/m}", "d{1} = -sign({0} - {1}){/m}")
 
     def forward(self, pred: Array, target: Array, *, reduction: str) -> Array:
         diff = pred - target

@@ -9,8 +9,12 @@ draw from the default generator (``tinygrad_nn.manual_seed``). Dtypes are NumPy 
 
 from __future__ import annotations
 
+import json
 import operator
+import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -228,22 +232,26 @@ def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
 
 
 def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of input's shape (and dtype, unless given)."""
     shape, dt = _like(input, dtype)
     return Tensor(np.zeros(shape, dt), requires_grad=requires_grad)
 
 
 def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of input's shape (and dtype, unless given)."""
     shape, dt = _like(input, dtype)
     return Tensor(np.ones(shape, dt), requires_grad=requires_grad)
 
 
 def empty_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of input's shape (and dtype, unless given); its values are zeros here."""
     return zeros_like(input, dtype, requires_grad)
 
 
 def full_like(
     input: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """A tensor of input's shape (and dtype, unless given) filled with fill_value."""
     shape, dt = _like(input, dtype)
     return Tensor(np.full(shape, fill_value, dt), requires_grad=requires_grad)
 
@@ -256,6 +264,7 @@ def eye(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    """The n x m identity matrix (m = n by default)."""
     _check_device("eye", device)
     return Tensor(
         np.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad=requires_grad
@@ -309,8 +318,18 @@ def linspace(
         raise TypeError(f"linspace: steps must be an integer, got {steps!r}")
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
-    values = np.linspace(_number(start), _number(end), int(steps), dtype=np.float64)
-    return Tensor(values.astype(_dtype(dtype)), requires_grad=requires_grad)
+    dt = _dtype(dtype)
+    if dt.kind != "f" or steps < 2:
+        values = np.linspace(_number(start), _number(end), int(steps), dtype=np.float64)
+        return Tensor(values.astype(dt), requires_grad=requires_grad)
+    # PyTorch's rounding, so that programs see the same x: step in the dtype, the first half
+    # counted up from start and the second down from end, each value one fused multiply-add
+    lo, hi = dt.type(_number(start)), dt.type(_number(end))
+    step = np.longdouble((hi - lo) / dt.type(steps - 1))
+    k = np.arange(steps, dtype=np.longdouble)
+    half = steps // 2
+    values = np.concatenate([lo + step * k[:half], hi - step * (steps - 1 - k[half:])])
+    return Tensor(values.astype(dt), requires_grad=requires_grad)
 
 
 def randn(
@@ -372,11 +391,13 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> Tensor:
 
 
 def randn_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal values of input's shape, from the default generator (manual_seed)."""
     shape, dt = _like(input, dtype)
     return randn(shape, dtype=dt, requires_grad=requires_grad)
 
 
 def rand_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) values of input's shape, from the default generator (manual_seed)."""
     shape, dt = _like(input, dtype)
     return rand(shape, dtype=dt, requires_grad=requires_grad)
 
@@ -408,14 +429,17 @@ def stack(tensors: Sequence[Tensor], dim: int | None = None, *, axis: int | None
 
 
 def is_tensor(obj: Any) -> bool:
+    """True if obj is a tinygrad_nn Tensor."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """True if input's dtype is a floating-point type."""
     return input.dtype.kind == "f"
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of input."""
     return int(input.data.size)
 
 
@@ -478,6 +502,7 @@ def abs(input: Tensor) -> Tensor:
 
 
 def neg(input: Tensor) -> Tensor:
+    """-input, elementwise (negative is the same function)."""
     return -input
 
 
@@ -485,10 +510,12 @@ negative = neg
 
 
 def square(input: Tensor) -> Tensor:
+    """input ** 2, elementwise."""
     return input**2
 
 
 def pow(input: Any, exponent: Any) -> Any:
+    """input ** exponent, elementwise (either may be a number)."""
     return input**exponent
 
 
@@ -590,3 +617,85 @@ def t(input: Tensor) -> Tensor:
     if input.ndim > 2:
         raise ValueError(f"t: expected a tensor of at most 2 dims, got shape {input.shape}")
     return input.T
+
+
+# ------------------------------------------------------------- torch.save / torch.load
+
+
+def save(obj: Any, f: Any) -> None:
+    """Write ``obj`` (a state_dict, or dicts / lists / tuples of tensors, arrays, numbers and
+    strings, such as an optimiser's state_dict) to the path or binary file ``f``.
+
+    The file is a NumPy ``.npz`` archive: the arrays, plus the structure as JSON, so loading
+    it runs no code (no pickle). Writing to a path is atomic.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    structure = _encode(obj, arrays)
+    arrays["__structure__"] = np.array(json.dumps(structure))
+    if hasattr(f, "write"):
+        np.savez(f, **arrays)  # type: ignore[arg-type]
+        return
+    path = Path(f)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
+    """Read what ``save`` wrote; tensors come back as Tensors, arrays as arrays."""
+    if map_location is not None and not callable(map_location):
+        _check_device("load", map_location)
+    source = f if hasattr(f, "read") else Path(f)
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (ValueError, OSError) as e:
+        raise RuntimeError(
+            f"load: {f!r} is not a file written by tinygrad_nn.save ({e}); a file written by "
+            "torch.save needs PyTorch: load it there and save its state_dict with NumPy arrays"
+        ) from None
+    if "__structure__" not in arrays:
+        raise RuntimeError(
+            f"load: {f!r} has no structure entry; was it written by tinygrad_nn.save?"
+        )
+    return _decode(json.loads(str(arrays.pop("__structure__"))), arrays)
+
+
+def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(obj, (Tensor, np.ndarray)):
+        key = str(len(arrays))
+        arrays[key] = np.ascontiguousarray(obj.data if isinstance(obj, Tensor) else obj)
+        return {"array": key, "tensor": isinstance(obj, Tensor)}
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    if isinstance(obj, dict):
+        return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return {type(obj).__name__: [_encode(v, arrays) for v in obj]}
+    hint = ""
+    if hasattr(obj, "state_dict"):
+        hint = "; save its state_dict instead: save(model.state_dict(), path)"
+    raise TypeError(
+        f"save: cannot store a {type(obj).__name__}: tensors, arrays, numbers, strings, None "
+        f"and dicts / lists / tuples of them can be saved{hint}"
+    )
+
+
+def _decode(node: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if "array" in node:
+        arr = arrays[node["array"]]
+        return Tensor(arr) if node["tensor"] else arr
+    if "value" in node:
+        return node["value"]
+    if "dict" in node:
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in node["dict"]}
+    if "tuple" in node:
+        return tuple(_decode(v, arrays) for v in node["tuple"])
+    return [_decode(v, arrays) for v in node["list"]]

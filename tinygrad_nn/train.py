@@ -139,7 +139,7 @@ def fit(
         history.train_loss.append(total_loss / n)
         if metric is not None:
             history.train_acc.append(total_metric / n)
-        history.lr.append(optimizer.lr)
+        history.lr.append(float(optimizer.param_groups[0]["lr"]))
         if val_data is not None:
             v_loss, v_acc = evaluate(model, loss_fn, val_data[0], val_data[1], metric)
             history.val_loss.append(v_loss)

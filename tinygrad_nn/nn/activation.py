@@ -69,7 +69,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.gelu(x, approximate=self.approximate)  # type: ignore[attr-defined]
+        return F.gelu(x, approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -83,7 +83,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.silu(x)  # type: ignore[attr-defined]
+        return F.silu(x)
 
 
 def _implicit_dim(ndim: int) -> int:

@@ -44,6 +44,9 @@ def _values(target: Any, dtype: np.dtype) -> np.ndarray:
 
 
 class _Loss(Module):
+    weight: Tensor | None
+    pos_weight: Tensor | None
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = _check_reduction(type(self).__name__, reduction)
@@ -63,7 +66,7 @@ class L1Loss(_Loss):
     """mean(|input - target|)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.l1_loss(input, target, reduction=self.reduction)  # type: ignore[attr-defined]
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
@@ -87,13 +90,13 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        extra: dict[str, Any] = {}
-        if self.weight is not None:
-            extra["weight"] = self.weight
-        if self.ignore_index != -100:
-            extra["ignore_index"] = self.ignore_index
         return F.cross_entropy(
-            input, target, reduction=self.reduction, label_smoothing=self.label_smoothing, **extra
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
         )
 
 
@@ -107,12 +110,13 @@ class NLLLoss(_Loss):
         self.ignore_index = int(ignore_index)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        extra: dict[str, Any] = {}
-        if self.weight is not None:
-            extra["weight"] = self.weight
-        if self.ignore_index != -100:
-            extra["ignore_index"] = self.ignore_index
-        return F.nll_loss(input, target, reduction=self.reduction, **extra)
+        return F.nll_loss(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
 
 
 class BCELoss(_Loss):

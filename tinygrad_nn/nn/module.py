@@ -84,10 +84,8 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def _grad_array(p: Tensor) -> np.ndarray | None:
-    g = p.grad
-    if g is None:
-        return None
-    return g.data if isinstance(g, Tensor) else np.asarray(g)
+    """The gradient's array (`p.grad.data`), or None."""
+    return None if p.grad is None else p.grad.data
 
 
 class Module:
@@ -135,6 +133,7 @@ class Module:
         object.__delattr__(self, name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; call the module (module(x)), which runs it in its scope."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -222,6 +221,7 @@ class Module:
                 yield name, value, persistent
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) pairs of the direct sub-modules."""
         seen: set[int] = set()
         for name, value in self._members():
             if isinstance(value, Module) and id(value) not in seen:
@@ -229,6 +229,7 @@ class Module:
                 yield name, value
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
         for _, m in self.named_children():
             yield m
 
@@ -252,6 +253,7 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, each once."""
         for _, m in self.named_modules():
             yield m
 
@@ -273,17 +275,20 @@ class Module:
         return self._named_members(lambda m: m._own_parameters(), prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every parameter of this module and its sub-modules, each once."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs: tensors that are state but not parameters."""
         return self._named_members(
             lambda m: ((n, b) for n, b, _ in m._own_buffers()), prefix, recurse
         )
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer of this module and its sub-modules."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -328,6 +333,7 @@ class Module:
         return self
 
     def train(self, mode: bool = True) -> Module:
+        """Set training mode (mode=True) or evaluation mode on every module; return self."""
         if not isinstance(mode, bool):
             raise ValueError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r}")
         for m in self.modules():
@@ -335,6 +341,7 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Set evaluation mode (as train(False)); return self."""
         return self.train(False)
 
     # ---- dtype and device ------------------------------------------------------------------
@@ -383,24 +390,27 @@ class Module:
             if t.data.dtype.kind in "fc" and t.data.dtype != dt:
                 t.data = t.data.astype(dt)
                 g = _grad_array(t)
-                if isinstance(t.grad, Tensor):
+                if g is not None:
                     t.grad = Tensor(g.astype(dt))
-                elif g is not None:
-                    t.grad = g.astype(dt)
 
     def float(self) -> Module:
+        """Cast every floating-point parameter and buffer to float32; return self."""
         return self.to(np.float32)
 
     def double(self) -> Module:
+        """Cast every floating-point parameter and buffer to float64; return self."""
         return self.to(np.float64)
 
     def half(self) -> Module:
+        """Cast every floating-point parameter and buffer to float16; return self."""
         return self.to(np.float16)
 
     def cpu(self) -> Module:
+        """Return self: tinygrad_nn runs on the CPU only."""
         return self
 
     def cuda(self, device: Any = None) -> Module:
+        """Raise: tinygrad_nn runs on NumPy, on the CPU only."""
         raise RuntimeError(_CPU_ONLY.format(device="cuda"))
 
     # ---- state -----------------------------------------------------------------------------
@@ -480,6 +490,7 @@ class Module:
     # ---- display ---------------------------------------------------------------------------
 
     def extra_repr(self) -> str:
+        """Extra text inside this module's repr (layer sizes, options)."""
         return ""
 
     def __repr__(self) -> str:
