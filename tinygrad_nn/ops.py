@@ -324,6 +324,10 @@ class PowTensor(Op):
 
     __slots__ = ()
     name = "pow_tensor"
+    arg_names = ("base", "exponent")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} * {1} {0}^({1} - 1)", "d{1} = d{out} * {out} log({0})")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -350,6 +354,13 @@ class Maximum(Op):
 
     __slots__ = ()
     name = "maximum"
+    arg_names = ()
+    broadcasts = True
+    role = ""
+    grad_rule = (
+        "d{0} = d{out} where {0} > {1} (ties share)",
+        "d{1} = d{out} where {1} > {0} (ties share)",
+    )
     pick: ClassVar[Callable[..., Array]] = staticmethod(np.maximum)
 
     def forward(self, a: Array, b: Array) -> Array:
@@ -373,6 +384,13 @@ class Minimum(Maximum):
 
     __slots__ = ()
     name = "minimum"
+    arg_names = ()
+    broadcasts = True
+    role = ""
+    grad_rule = (
+        "d{0} = d{out} where {0} < {1} (ties share)",
+        "d{1} = d{out} where {1} < {0} (ties share)",
+    )
     pick: ClassVar[Callable[..., Array]] = staticmethod(np.minimum)
 
 
@@ -381,6 +399,10 @@ class Where(Op):
 
     __slots__ = ()
     name = "where"
+    arg_names = ("if true", "if false")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} where condition", "d{1} = d{out} where not condition")
 
     def forward(self, a: Array, b: Array, *, condition: Array) -> Array:
         try:
@@ -446,6 +468,10 @@ class Sin(Op):
 
     __slots__ = ()
     name = "sin"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * cos({0})",)
     elementwise = True
 
     def forward(self, a: Array) -> Array:
@@ -461,6 +487,10 @@ class Cos(Op):
 
     __slots__ = ()
     name = "cos"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = -d{out} * sin({0})",)
     elementwise = True
 
     def forward(self, a: Array) -> Array:
@@ -723,6 +753,10 @@ class Var(Op):
 
     __slots__ = ()
     name = "var"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * 2 ({0} - mean {0}) / (n - {correction})",)
 
     def forward(
         self, a: Array, *, axis: tuple[int, ...], keepdims: bool, correction: float
@@ -745,6 +779,10 @@ class Gather(Op):
 
     __slots__ = ()
     name = "gather"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} put back at the index, 0 elsewhere",)
 
     def forward(self, a: Array, *, index: Array, axis: int) -> Array:
         self.saved = a.shape
@@ -819,6 +857,10 @@ class Expand(Op):
 
     __slots__ = ()
     name = "expand"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} summed over the expanded axes",)
 
     def forward(self, a: Array, *, shape: tuple[int, ...]) -> Array:
         try:
