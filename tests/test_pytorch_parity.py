@@ -76,11 +76,13 @@ def _copy_initial_values(
             op.data[...] = tp.detach().numpy()
 
 
-def run(program: Program) -> tuple[dict[str, Any], dict[str, Any]]:
+def run(program: Program, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
     source = textwrap.dedent(program.source)
     setup, _, body = source.partition(SYNC_MARK)
     data = program.data()
     theirs, ours = _namespace(torch, data), _namespace(tinygrad_nn, data)
+    torch.manual_seed(seed)  # so that a run is repeatable (the values are copied anyway)
+    tinygrad_nn.manual_seed(seed)
     for ns in (theirs, ours):
         exec(compile(setup, f"<{program.name}: setup>", "exec"), ns)  # noqa: S102
     _copy_initial_values(program.sync, theirs, ours)
@@ -323,6 +325,65 @@ PROGRAMS = [
         sync=("model",),
     ),
     Program(
+        "Learning PyTorch with Examples: custom nn Module, MSELoss and SGD, float64",
+        """
+        class Polynomial3(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = torch.nn.Parameter(torch.randn((), dtype=torch.float64))
+                self.b = torch.nn.Parameter(torch.randn((), dtype=torch.float64))
+                self.c = torch.nn.Parameter(torch.randn((), dtype=torch.float64))
+                self.d = torch.nn.Parameter(torch.randn((), dtype=torch.float64))
+
+            def forward(self, x):
+                return self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+
+            def string(self):
+                return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2"
+
+        x = torch.linspace(-math.pi, math.pi, 2000, dtype=torch.float64)
+        y = torch.exp(x / 4) - 1
+        model = Polynomial3()
+        # -- same initial values --
+        criterion = torch.nn.MSELoss(reduction="sum")
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.5)
+        losses = []
+        for t in range(100):
+            y_pred = model(x)
+            loss = criterion(y_pred, y)
+            losses.append(loss.item())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        grads = [p.grad for p in model.parameters()]
+        names = [name for name, _ in model.named_parameters()]
+        """,
+        ("losses", "grads", "names", "model.state_dict()"),
+        sync=("model",),
+    ),
+    Program(
+        "idiom: Adam on an nn.Sequential, float64, with weight decay",
+        """
+        model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).double()
+        # -- same initial values --
+        opt = optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
+        x, t = torch.from_numpy(X), torch.from_numpy(T)
+        losses = []
+        for step in range(20):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(x), t)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        """,
+        ("losses", "list(model.parameters())", "[p.grad for p in model.parameters()]"),
+        data=lambda: {
+            "X": np.random.default_rng(11).standard_normal((8, 3)),
+            "T": np.random.default_rng(12).standard_normal((8, 2)),
+        },
+        sync=("model",),
+    ),
+    Program(
         "idiom: cross-entropy on (N, C, L) logits, class dim 1",
         """
         logits = torch.tensor(Z, requires_grad=True)
@@ -562,3 +623,24 @@ def test_harness_catches_a_difference() -> None:
         assert_same("v", theirs["v"], ours["v"])
     with pytest.raises(AssertionError, match="dtype"):
         assert_same("v", torch.ones(2, dtype=torch.float64), tinygrad_nn.ones(2))
+
+
+def test_state_dict_moves_both_ways_between_the_same_sequential() -> None:
+    def build(lib_nn: Any) -> Any:
+        return lib_nn.Sequential(lib_nn.Linear(4, 6), lib_nn.ReLU(), lib_nn.Linear(6, 3))
+
+    theirs, ours = build(torch.nn), build(tinygrad_nn.nn)
+    x = np.random.default_rng(13).standard_normal((5, 4)).astype(np.float32)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    assert_same("after torch -> ours", theirs(torch.from_numpy(x)), ours(tinygrad_nn.tensor(x)))
+    fresh = build(torch.nn)
+    fresh.load_state_dict(
+        {k: torch.from_numpy(np.asarray(v)) for k, v in ours.state_dict().items()}
+    )
+    assert_same("after ours -> torch", fresh(torch.from_numpy(x)), ours(tinygrad_nn.tensor(x)))
+    mlp = tinygrad_nn.nn.MLP([4, 6, 3])  # the same layers: the same keys
+    assert (
+        list(mlp.state_dict())
+        == list(theirs.state_dict())
+        == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    )
