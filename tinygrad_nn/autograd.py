@@ -681,6 +681,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows (``t[0], t[1], ...``), each recording its indexing op."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
     def __bool__(self) -> bool:
         return bool(self.data)
 
@@ -691,7 +697,7 @@ class Tensor:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=50)
         extra = f", shape={self.shape}, dtype={self.dtype}"
         if self._op is not None:
-            extra += f", op={self._op.name}"
+            extra += f", grad_fn={self._op!r}"
         elif self._requires_grad:
             extra += ", requires_grad=True"
         if self.name:
@@ -928,13 +934,26 @@ class Tensor:
         """``self`` where ``condition`` holds, else ``other`` (PyTorch's ``x.where(c, y)``)."""
         return where(condition, self, other)
 
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where ``mask`` (bool) holds, else self; the gradient flows where not masked."""
+        return where(mask, value, self)
+
+    def square(self) -> Tensor:
+        return apply(ops.Pow, self, exponent=2.0) if self.data.dtype.kind == "f" else self**2
+
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max; where the two tie, each gets half the gradient (as PyTorch)."""
-        return apply(ops.Maximum, self, _lift(self, other))
+        try:
+            return apply(ops.Maximum, self, _lift(self, other))
+        except _Promote:
+            return self.astype(_default_dtype).maximum(other)
 
     def minimum(self, other: Any) -> Tensor:
         """Elementwise min; where the two tie, each gets half the gradient (as PyTorch)."""
-        return apply(ops.Minimum, self, _lift(self, other))
+        try:
+            return apply(ops.Minimum, self, _lift(self, other))
+        except _Promote:
+            return self.astype(_default_dtype).minimum(other)
 
     def argmax(
         self,
@@ -1081,6 +1100,8 @@ class Tensor:
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool | None = None,
     ) -> Tensor:
+        if self.data.dtype.kind not in "fc":
+            _needs_float("mean", self)
         return self._reduce(ops.Mean, dim, keepdim, axis, keepdims)
 
     def var(
@@ -1111,6 +1132,8 @@ class Tensor:
         keepdims: Any,
         ddof: Any,
     ) -> Tensor:
+        if self.data.dtype.kind not in "fc":
+            _needs_float(name, self)
         if isinstance(dim, bool):  # var(False): PyTorch's older (unbiased) form
             dim, unbiased = None, dim
         given = [c for c in (unbiased, correction, ddof) if c is not None]
@@ -1456,13 +1479,29 @@ class Tensor:
     # ------------------------------------------------------------------------ autograd
 
     def backward(
-        self, gradient: Any = None, retain_graph: bool = False, *, grad: Any = None
+        self,
+        gradient: Any = None,
+        retain_graph: bool = False,
+        create_graph: bool = False,
+        inputs: Any = None,
+        *,
+        grad: Any = None,
     ) -> None:
         """Accumulate d(self)/d(x) into ``x.grad`` for every tensor x with requires_grad.
 
         ``gradient`` (PyTorch's name; ``grad=`` is the same) is d(loss)/d(self), ones for a
         one-element tensor when left out.
         """
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): gradients of gradients are not supported; the "
+                "backward pass runs on NumPy arrays and records no graph"
+            )
+        if inputs is not None:
+            raise NotImplementedError(
+                "backward(inputs=...): not supported; call backward() and read the .grad of "
+                "the tensors you need (set requires_grad=False on the others)"
+            )
         if grad is not None:
             if gradient is not None:
                 raise TypeError("backward: give gradient= or grad= (the same thing), not both")
@@ -1553,16 +1592,23 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 (PyTo
             f"where: condition must be a bool tensor, got dtype {cond.dtype}; write e.g. "
             "where(x > 0, a, b)"
         )
-    if isinstance(input, Tensor):
-        a = input
-        b = _lift(a, other)
-    elif isinstance(other, Tensor):
-        b = other
-        a = _lift(b, input)
-    else:
-        a = Tensor(input)
-        b = _lift(a, other)
+    try:
+        if isinstance(input, Tensor):
+            a = input
+            b = _lift(a, other)
+        elif isinstance(other, Tensor):
+            b = other
+            a = _lift(b, input)
+        else:
+            a = Tensor(input)
+            b = _lift(a, other)
+    except _Promote:  # an integer tensor and a float number: both in the default float dtype
+        return where(cond, _as_float(input), _as_float(other))
     return apply(ops.Where, a, b, condition=cond)
+
+
+def _as_float(x: Any) -> Any:
+    return x.astype(_default_dtype) if isinstance(x, Tensor) else x
 
 
 def _dim_arg(op: str, dim: Any, axis: Any) -> Any:
@@ -1580,6 +1626,13 @@ def _keep_arg(op: str, keepdim: bool | None, keepdims: bool | None) -> bool:
     if keepdim is not None:
         raise TypeError(f"{op}: give keepdim= or keepdims= (the same thing), not both")
     return bool(keepdims)
+
+
+def _needs_float(op: str, t: Tensor) -> None:
+    raise TypeError(
+        f"{op}: needs a floating tensor, got dtype {t.data.dtype} (as in PyTorch); write "
+        f"x.float().{op}()"
+    )
 
 
 def _check_device(device: Any) -> None:
@@ -1621,8 +1674,27 @@ def _index(index: Any) -> Any:
     return index
 
 
-class _Promote(Exception):
+class _Promote(TypeError):
     """From ``_lift``: the tensor itself must become the default float dtype first."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "an integer or bool tensor combined with a float number here: convert the tensor "
+            "first with .float()"
+        )
+
+
+def _match_kinds(like: Tensor, x: Tensor, true_div: bool) -> Tensor:
+    """Two tensors, one integer (or bool) and one float, or a true division of two integer
+    ones, typed as PyTorch types them: the integer operand takes the float one's dtype
+    (int64 * float32 is float32; NumPy alone would give float64), and int / int is the default
+    float dtype. Raises ``_Promote`` where ``like`` itself is the one to convert."""
+    like_float, x_float = like.data.dtype.kind in "fc", x.data.dtype.kind in "fc"
+    if like_float and not x_float:
+        return x.astype(like.data.dtype)
+    if (x_float and not like_float) or (true_div and not like_float):
+        raise _Promote
+    return x
 
 
 def _lift(like: Tensor, x: Any, true_div: bool = False) -> Tensor:
@@ -1635,7 +1707,9 @@ def _lift(like: Tensor, x: Any, true_div: bool = False) -> Tensor:
     float dtype, so int64 * 0.5 is float32 (NumPy alone would give float64).
     """
     if isinstance(x, Tensor):
-        return x
+        if x.data.dtype is like.data.dtype and not true_div:  # the usual case: nothing to do
+            return x
+        return _match_kinds(like, x, true_div)
     if isinstance(x, np.ndarray):
         return _new(x, False, None)
     kind = like.data.dtype.kind
