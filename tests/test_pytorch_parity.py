@@ -170,7 +170,7 @@ PROGRAMS = [
         dtype = torch.float
         device = torch.device("cpu")
         x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
-        y = torch.exp(x / 4) - 1
+        y = torch.sin(x)
         a = torch.randn((), device=device, dtype=dtype, requires_grad=True)
         b = torch.randn((), device=device, dtype=dtype, requires_grad=True)
         c = torch.randn((), device=device, dtype=dtype, requires_grad=True)
@@ -180,7 +180,7 @@ PROGRAMS = [
         losses = []
         for t in range(100):
             y_pred = a + b * x + c * x ** 2 + d * x ** 3
-            loss = (y_pred - y).abs().sum() + ((y_pred - y) ** 2).sum()
+            loss = (y_pred - y).pow(2).sum()
             losses.append(loss.item())
             loss.backward()
             with torch.no_grad():
@@ -202,7 +202,7 @@ PROGRAMS = [
         """
         dtype = torch.float64
         x = torch.linspace(-math.pi, math.pi, 2000, dtype=dtype)
-        y = torch.exp(x / 4) - 1
+        y = torch.sin(x)
         a = torch.randn((), dtype=dtype)
         b = torch.randn((), dtype=dtype)
         c = torch.randn((), dtype=dtype)
@@ -304,13 +304,13 @@ PROGRAMS = [
         # -- same initial values --
         history = []
         for k in range(30):
-            scores = model(X)[:, 0]
+            scores = model(X).squeeze(1)
             losses = (1 + -y * scores).relu()
             data_loss = losses.mean()
             alpha = 1e-4
             reg_loss = alpha * sum((p * p).sum() for p in model.parameters())
             total_loss = data_loss + reg_loss
-            accuracy = ((y > 0) == (scores > 0)).sum().item() / len(y)
+            accuracy = ((y > 0) == (scores > 0)).float().mean().item()
             model.zero_grad()
             total_loss.backward()
             learning_rate = 1.0 - 0.9 * k / 100
@@ -342,7 +342,7 @@ PROGRAMS = [
                 return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2"
 
         x = torch.linspace(-math.pi, math.pi, 2000, dtype=torch.float64)
-        y = torch.exp(x / 4) - 1
+        y = torch.sin(x)
         model = Polynomial3()
         # -- same initial values --
         criterion = torch.nn.MSELoss(reduction="sum")
@@ -382,6 +382,84 @@ PROGRAMS = [
             "T": np.random.default_rng(12).standard_normal((8, 2)),
         },
         sync=("model",),
+    ),
+    Program(
+        "Learning PyTorch with Examples: optim, RMSprop",
+        """
+        x = torch.linspace(-math.pi, math.pi, 2000)
+        y = torch.sin(x)
+        p = torch.tensor([1, 2, 3])
+        xx = x.unsqueeze(-1).pow(p)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(3, 1),
+            torch.nn.Flatten(0, 1)
+        )
+        # -- same initial values --
+        loss_fn = torch.nn.MSELoss(reduction='sum')
+        learning_rate = 1e-3
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate)
+        losses = []
+        for t in range(50):
+            y_pred = model(xx)
+            loss = loss_fn(y_pred, y)
+            losses.append(loss.item())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        """,
+        ("losses", "list(model.parameters())"),
+        sync=("model",),
+    ),
+    Program(
+        "idioms: max(dim) unpacking, transpose(0, 1), view, keepdim, std/var, where, promotion",
+        """
+        x = torch.tensor(A, requires_grad=True)
+        values, indices = x.max(dim=1)
+        top, where_top = torch.max(x, 1)
+        xt = x.transpose(0, 1)
+        v = x.view(-1, 2).unsqueeze(0).squeeze(0)
+        centred = (x - x.mean(dim=1, keepdim=True)) / x.std(dim=1, keepdim=True)
+        spread = x.var(dim=0) + x.var(unbiased=False)
+        leaky = torch.where(x > 0, x, 0.1 * x)
+        clamped = x.clamp(min=-0.5, max=0.5) + x.clamp_min(0.0)
+        trig = torch.sin(x) * torch.cos(xt.t())
+        perm = x.permute(1, 0).expand(3, 2, 4)
+        total = (values.sum() + xt[0].sum() + v.sum() + centred.pow(3).sum() + spread.sum()
+                 + leaky.sum() + clamped.sum() + trig.sum() + perm.sum() + x.amax(dim=0).sum())
+        total.backward()
+        labels = torch.tensor([0, 2, 1, 1])
+        scaled = labels * 0.5
+        halves = torch.tensor([1, 2]) / 2
+        as_float = labels.float()
+        as_long = torch.tensor([1.7, -1.2]).long()
+        sizes = (x.size(), x.size(1), x.numel(), x.dim(), x.shape[0])
+        dtypes = (scaled.dtype, halves.dtype, as_float.dtype, as_long.dtype, labels.dtype)
+        argmax = x.argmax(dim=1)
+        """,
+        (
+            "values",
+            "indices",
+            "top",
+            "where_top",
+            "xt",
+            "v",
+            "centred",
+            "spread",
+            "leaky",
+            "clamped",
+            "trig",
+            "perm",
+            "total",
+            "x.grad",
+            "scaled",
+            "halves",
+            "as_float",
+            "as_long",
+            "sizes",
+            "dtypes",
+            "argmax",
+        ),
+        data=lambda: {"A": np.random.default_rng(14).standard_normal((4, 2))},
     ),
     Program(
         "idiom: cross-entropy on (N, C, L) logits, class dim 1",
@@ -476,13 +554,13 @@ PROGRAMS = [
         logits3 = seq_modules(input_image)
         softmax = nn.Softmax(dim=1)
         pred_probab3 = softmax(logits3)
-        shapes = [(name, param.shape) for name, param in model.named_parameters()]
+        shapes = [(name, param.size()) for name, param in model.named_parameters()]
         """,
         (
             "logits",
             "pred_probab",
             "y_pred",
-            "flat_image.shape",
+            "flat_image.size()",
             "hidden1",
             "pred_probab3",
             "shapes",
