@@ -112,16 +112,37 @@ def _warn_missing_docstring(
         if method:
             lines[:] = [f"Function form of :meth:`tinygrad_nn.Tensor.{method}`, as in PyTorch."]
             return
+        op = _op_behind(name, obj)
+        if op is not None:
+            formula = (inspect.getdoc(op) or "").split("\n\n")[0].replace("\n", " ")
+            lines[:] = [f"Records :class:`tinygrad_nn.ops.{op.__name__}`: ``{formula}``"]
+            return
         _log.warning("public API without a docstring: %s (%s)", name, what)
 
 
+def _op_behind(name: str, obj: Any) -> Any:
+    """The one op class a Tensor method applies (``exp`` -> ``ops.Exp``), if there is one."""
+    if not name.startswith("tinygrad_nn.Tensor.") or not inspect.isfunction(obj):
+        return None
+    try:
+        source = inspect.getsource(obj)
+    except (OSError, TypeError):
+        return None
+    from tinygrad_nn import ops
+
+    names = set(re.findall(r"\bops\.([A-Z]\w*)", source))
+    found = [getattr(ops, n, None) for n in names]
+    op = found[0] if len(found) == 1 else None
+    return op if inspect.isclass(op) and issubclass(op, ops.Op) and op.__doc__ else None
+
+
 def _function_form_of(name: str, obj: Any) -> str | None:
-    """``tinygrad_nn.exp(t)`` is ``t.exp()``: the name of that documented Tensor method."""
+    """``tinygrad_nn.exp(t)`` is ``t.exp()``: the name of that Tensor method (whose own
+    docstring is checked where the method is documented)."""
     module, _, short = name.rpartition(".")
     if module != "tinygrad_nn" or not inspect.isfunction(obj):
         return None
-    method = getattr(tinygrad_nn.Tensor, short, None)
-    return short if method is not None and getattr(method, "__doc__", None) else None
+    return short if callable(getattr(tinygrad_nn.Tensor, short, None)) else None
 
 
 def _literal_formulas(

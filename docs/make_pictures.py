@@ -2,6 +2,10 @@
 
 Needs a Graphviz renderer (system `dot`, or `pip install graphviz-pure`) and Pillow for the GIF.
 Every picture is drawn from a graph built here, so the docs show what the code draws today.
+
+`--defaults-only` writes just the default drawings of three graphs (the `tinygrad-nn train`
+loss, the `relu_softmax` example, a 4-layer MLP; plain and math notation, after backward):
+run from an older checkout (PYTHONPATH=<checkout>) it gives the "before" pictures.
 """
 
 from __future__ import annotations
@@ -53,15 +57,93 @@ class WrongMul(ops.Mul):
         return dZ * b * 1.1, dZ * a
 
 
-def main(out: Path, png: bool = False) -> None:
+def train_loss() -> Tensor:
+    """One batch's loss of `tinygrad-nn train` with its defaults (digits, MLP 64-128-64-10)."""
+    from tinygrad_nn.data import load_digits, standardize, train_test_split
+
+    X, y = load_digits()
+    Xtr, _, ytr, _ = train_test_split(X, y, test_size=0.2, seed=0)
+    Xtr, _, _ = standardize(Xtr)
+    model = nn.MLP([64, 128, 64, 10], rng=np.random.default_rng(0))
+    x = Tensor(Xtr[:32], name="x")
+    loss = F.cross_entropy(model(x), Tensor(ytr[:32], name="y"))
+    loss.name = "loss"
+    return loss
+
+
+def mlp4_loss() -> Tensor:
+    """A 4-layer nn.MLP (rows are samples) on 6 samples of 20 features, 5 classes."""
+    rng = np.random.default_rng(1)
+    model = nn.MLP([20, 32, 32, 32, 5], rng=rng)
+    x = Tensor(rng.normal(size=(6, 20)).astype(np.float32), name="x")
+    return F.cross_entropy(model(x), np.array([0, 1, 2, 3, 4, 0]))
+
+
+def default_drawings() -> dict[str, object]:
+    """name -> default drawing (after backward) of the three graphs a student meets first."""
+    from tinygrad_nn.examples.relu_softmax import graph_loss as relu_softmax_loss
+
+    out: dict[str, object] = {}
+    graphs = (("train", train_loss), ("relu_softmax", relu_softmax_loss), ("mlp4", mlp4_loss))
+    for name, make in graphs:
+        loss = make()
+        loss.backward()
+        out[f"default_{name}"] = draw(loss)
+        out[f"default_{name}_math"] = draw(loss, notation="math")
+    return out
+
+
+def _screenshot(page: Path, png: Path) -> list[Path]:
+    """A 1,400 x 900 browser window's view of `page` (needs chromium; skipped without it)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        return []
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--window-size=1400,900", f"--screenshot={png}",
+             page.resolve().as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    return [png]
+
+
+def main(out: Path, png: bool = False, defaults_only: bool = False) -> None:
     """Write the pictures into `out` (SVG; with `png` also a PNG of each, to look at)."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
-    def save(drawing: object, name: str) -> None:
+    def save(drawing: object, name: str, as_png: bool = False) -> None:
         written.append(render(drawing, out / f"{name}.svg"))  # type: ignore[arg-type]
-        if png:
+        if png or as_png:
             written.append(render(drawing, out / f"{name}.png"))  # type: ignore[arg-type]
+
+    for name, drawing in default_drawings().items():
+        save(drawing, name, as_png=True)  # the docs show these as PNG, before and after
+    from tinygrad_nn.examples.relu_softmax import graph_loss as relu_softmax_loss
+
+    frames = backward_frames(relu_softmax_loss())
+    page = save_replay_html(frames, out / "replay_relu_softmax.html", notation="math")
+    written += [page, save_replay_gif(frames, out / "replay_relu_softmax.gif", notation="math")]
+    if png:
+        written += _screenshot(page, out / "replay_relu_softmax_page.png")
+    if defaults_only:
+        for path in written:
+            print(f"wrote {path}")
+        return
+
+    from tinygrad_nn.viz import record  # (newer than the "before" pictures' checkout)
+
+    with record() as rec:  # on purpose: every value and every step's gradient
+        recorded = relu_softmax_loss()
+        recorded.backward()
+    save(draw(recorded, notation="math", recording=rec), "every_edge_math", as_png=True)
+    del rec
 
     t = tutorial_mlp()
     save(draw(t["J"]), "mlp")
@@ -86,8 +168,7 @@ def main(out: Path, png: bool = False) -> None:
 
     a = Tensor(rng.normal(size=(3, 4)), requires_grad=True, name="a")
     b = Tensor(rng.normal(size=(3, 4)), requires_grad=True, name="b")
-    bad = (apply(WrongMul, a, b).tanh() * 3.0).sum()
-    save(check_graph(bad).draw(), "check_graph")
+    save(check_graph(lambda: (apply(WrongMul, a, b).tanh() * 3.0).sum()).draw(), "check_graph")
 
     with np.errstate(all="ignore"):
         v = Tensor([1.0, -1.0, 2.0], requires_grad=True, name="v")
@@ -106,5 +187,9 @@ def main(out: Path, png: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--png"]
-    main(Path(args[0]) if args else Path(__file__).resolve().parent / "img", "--png" in sys.argv)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(
+        Path(args[0]) if args else Path(__file__).resolve().parent / "img",
+        png="--png" in sys.argv,
+        defaults_only="--defaults-only" in sys.argv,
+    )

@@ -24,7 +24,10 @@ def out_dir(path: str) -> Path:
     d = Path(path)
     if d.exists() and not d.is_dir():
         raise NotADirectoryError(f"--out-dir {path}: exists and is not a folder")
-    d.mkdir(parents=True, exist_ok=True)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise type(e)(f"--out-dir {path}: cannot create the folder: {e.strerror or e}") from None
     return d
 
 

@@ -68,8 +68,8 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=positive_int, default=8)
-    p.add_argument("--lr", type=positive_float, default=0.01)
+    p.add_argument("--epochs", type=positive_int, default=8, help="passes over the data")
+    p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (> 0)")
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     m = 1000 if args.fast else 10000

@@ -38,10 +38,13 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=positive_int, default=30)
-    p.add_argument("--lr", type=positive_float, default=1e-3)
+    p.add_argument("--epochs", type=positive_int, default=30, help="passes over the data")
+    p.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate (> 0)")
     args = p.parse_args(argv)
     epochs = 3 if args.fast else args.epochs
+    target = nn.serialization.check_destination(  # before training, not after
+        out_dir(args.out_dir) / "digits_mlp.safetensors", "--out-dir"
+    )
     start = time.perf_counter()
     Xtr, Xte, ytr, yte = prepared_data(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             f"test accuracy {test_acc:.4f}"
         )
 
-    path = nn.save(model, out_dir(args.out_dir) / "digits_mlp.safetensors")
+    path = nn.save(model, target)
     print(f"test accuracy {test_acc:.4f} after {time.perf_counter() - start:.1f} s; saved {path}")
     return 0 if args.fast or test_acc >= 0.97 else 1
 

@@ -138,9 +138,9 @@ def _loss_curve(losses: list[float], path: Path, dpi: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=positive_int, default=300)
-    p.add_argument("--frames", type=positive_int, default=20)
-    p.add_argument("--lr", type=positive_float, default=0.02)
+    p.add_argument("--epochs", type=positive_int, default=300, help="passes over the data")
+    p.add_argument("--frames", type=positive_int, default=20, help="frames in the GIF")
+    p.add_argument("--lr", type=positive_float, default=0.02, help="learning rate (> 0)")
     args = p.parse_args(argv)
     epochs, n_frames, n, dpi, res = (
         (60, 4, 200, 50, 40) if args.fast else (args.epochs, args.frames, 600, 80, 80)

@@ -103,7 +103,7 @@ def compare(epochs: int, batch_size: int, eta: float, n: int, seed: int) -> dict
             Tensor(b.copy(), requires_grad=True, name=f"b{k}"),
         ]
     mlp = nn.MLP(SIZES, activation="sigmoid", output_activation="sigmoid", dtype=np.float64)
-    linears = [m for m in mlp.layers if isinstance(m, nn.Linear)]
+    linears = [m for m in mlp if isinstance(m, nn.Linear)]
     for lin, w, b in zip(linears, weights, biases, strict=False):
         lin.weight.data[...] = w
         lin.bias.data[...] = b[:, 0]  # type: ignore[union-attr]
@@ -158,9 +158,9 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=positive_int, default=10)
-    p.add_argument("--batch-size", type=positive_int, default=10)
-    p.add_argument("--eta", type=positive_float, default=3.0)
+    p.add_argument("--epochs", type=positive_int, default=10, help="passes over the data")
+    p.add_argument("--batch-size", type=positive_int, default=10, help="samples per step")
+    p.add_argument("--eta", type=positive_float, default=3.0, help="learning rate eta (> 0)")
     args = p.parse_args(argv)
     n, epochs = (200, 2) if args.fast else (1000, args.epochs)
     result = compare(epochs, args.batch_size, args.eta, n, args.seed)

@@ -78,7 +78,7 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--lr", type=positive_float, default=0.01)
+    p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (> 0)")
     args = p.parse_args(argv)
     X, Y, init = tutorial_data_and_params()
     print(f"X {X.shape}, Y {Y.shape} (one-hot columns); W1[0, :3] = {init[0][0, :3].round(8)}")

@@ -61,9 +61,9 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=positive_int, default=30)
-    p.add_argument("--lr", type=positive_float, default=3.0, help="eta")
-    p.add_argument("--batch-size", type=positive_int, default=10)
+    p.add_argument("--epochs", type=positive_int, default=30, help="passes over the data")
+    p.add_argument("--lr", type=positive_float, default=3.0, help="learning rate eta (> 0)")
+    p.add_argument("--batch-size", type=positive_int, default=10, help="samples per step")
     args = p.parse_args(argv)
     epochs = min(args.epochs, 5) if args.fast else args.epochs
     rng = np.random.default_rng(args.seed)

@@ -369,7 +369,7 @@ def test_help_shows_defaults() -> None:
     for default in ("(default: 30)", "(default: 0.001)", "(default: adam)", "(default: [128, 64])"):
         assert default in text
     r = run("graph", "--help")
-    assert "(default: LR)" in " ".join(r.stdout.split())
+    assert "(default: TB)" in " ".join(r.stdout.split())  # drawings go top to bottom
 
 
 def test_ctrl_c_during_training_is_one_line_exit_130_and_keeps_the_model(tmp_path: Path) -> None:
@@ -395,3 +395,40 @@ def test_ctrl_c_during_training_is_one_line_exit_130_and_keeps_the_model(tmp_pat
     assert err.strip().splitlines()[-1] == "tinygrad-nn: interrupted"
     assert model.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+@pytest.mark.parametrize(
+    ("name", "default"),
+    [
+        ("toy_1d", "(default: 30)"),
+        ("digits_mlp", "(default: 0.001)"),
+        ("nielsen_equivalence", "(default: 3.0)"),
+        ("hidden_representations", "(default: 20)"),
+    ],
+)
+def test_example_help_shows_defaults(
+    name: str, default: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tinygrad_nn.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["run", name, "--help"])
+    assert info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith(f"usage: tinygrad-nn run {name}") and default in out
+
+
+def test_example_out_dir_that_is_a_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tinygrad_nn.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for out_dir, message in ((blocker, "exists and is not a folder"), (blocker / "sub", "cannot")):
+        for example in ("digits_mlp", "hidden_representations"):  # before any training
+            assert main(["run", example, "--fast", "--out-dir", str(out_dir)]) == 2
+            out, err_text = capsys.readouterr()
+            assert out == ""
+            err = err_text.strip().splitlines()
+            assert len(err) == 1 and f"--out-dir {out_dir}" in err[0] and message in err[0]

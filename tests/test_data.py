@@ -12,11 +12,15 @@ import pytest
 from tinygrad_nn import Tensor
 from tinygrad_nn.data import (
     DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
     accuracy,
     circles,
     load_digits,
     load_mnist,
     one_hot,
+    random_split,
     read_idx,
     spirals,
     standardize,
@@ -40,17 +44,17 @@ def test_dataloader_batches_cover_all_samples_in_order() -> None:
 
 def test_dataloader_shuffle_is_seeded_and_differs_between_epochs() -> None:
     X = np.arange(20)
-    first = [
-        b[0].tolist() for b in DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)
-    ]
-    again = [
-        b[0].tolist() for b in DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)
-    ]
-    assert first == again
-    loader = DataLoader(X, batch_size=20, shuffle=True, seed=3, as_tensor=False)
-    e1, e2 = next(iter(loader))[0], next(iter(loader))[0]
+    y = -X
+
+    def first_epoch() -> list[list[int]]:
+        loader = DataLoader(X, y, batch_size=20, shuffle=True, seed=3, as_tensor=False)
+        return [b[0].tolist() for b in loader]
+
+    assert first_epoch() == first_epoch()
+    loader = DataLoader(X, y, batch_size=20, shuffle=True, seed=3, as_tensor=False)
+    (e1, l1), (e2, _) = next(iter(loader)), next(iter(loader))
     assert sorted(e1.tolist()) == list(range(20)) and e1.tolist() != e2.tolist()
-    assert e1.tolist() != list(range(20))
+    assert e1.tolist() != list(range(20)) and (l1 == -e1).all()  # rows stay paired
 
 
 def test_dataloader_errors() -> None:
@@ -58,6 +62,115 @@ def test_dataloader_errors() -> None:
         DataLoader(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
         DataLoader(np.zeros(3), batch_size=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        DataLoader(TensorDataset(np.zeros(3)), batch_size=2.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a int is not a dataset: it needs __len__"):
+        DataLoader(5)
+    with pytest.raises(TypeError, match="sampler= and batch_sampler= are not supported"):
+        DataLoader(np.zeros(3), sampler=[0, 1, 2])
+    with pytest.raises(TypeError, match=r"unsupported arguments \['prefetch_factr'\]"):
+        DataLoader(np.zeros(3), prefetch_factr=2)
+
+
+class Pairs(Dataset):
+    """A map-style dataset as a PyTorch tutorial writes one: (features, int label) samples."""
+
+    def __init__(self, n: int) -> None:
+        rng = np.random.default_rng(0)
+        self.X = rng.standard_normal((n, 3)).astype(np.float32)
+        self.y = [int(v) for v in rng.integers(0, 4, n)]
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        return self.X[i], self.y[i]
+
+
+def _torch_batches(torch, dataset, **kw):  # type: ignore[no-untyped-def]
+    return [[t.numpy() for t in b] for b in torch.utils.data.DataLoader(dataset, **kw)]
+
+
+def test_dataset_batches_are_collated_as_torch() -> None:
+    torch = pytest.importorskip("torch")
+    ds = Pairs(10)
+    for kw in [{}, {"batch_size": 4}, {"batch_size": 4, "drop_last": True}]:
+        ours = list(DataLoader(ds, **kw))
+        theirs = _torch_batches(torch, ds, **kw)
+        assert len(ours) == len(theirs) == len(DataLoader(ds, **kw))
+        for b, tb in zip(ours, theirs, strict=True):
+            assert isinstance(b, list) and all(isinstance(t, Tensor) for t in b)
+            for t, tt in zip(b, tb, strict=True):
+                assert t.dtype == tt.dtype and t.shape == tt.shape  # labels int64, X float32
+                np.testing.assert_array_equal(t.data, tt)
+    loader = DataLoader(ds, batch_size=3)
+    assert loader.dataset is ds and loader.batch_size == 3
+    assert len(list(DataLoader(ds))) == 10  # batch_size=1 by default, as in torch
+
+
+def test_tensor_dataset_and_array_datasets_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    X = np.arange(24, dtype=np.float64).reshape(8, 3)
+    y = np.arange(8) % 3
+    ds = TensorDataset(Tensor(X), Tensor(y))
+    tds = torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(y))
+    assert len(ds) == 8 and [t.data.tolist() for t in ds[2]] == [t.tolist() for t in tds[2]]
+    for b, tb in zip(
+        DataLoader(ds, batch_size=3), _torch_batches(torch, tds, batch_size=3), strict=True
+    ):
+        for t, tt in zip(b, tb, strict=True):
+            np.testing.assert_array_equal(t.data, tt)
+            assert t.dtype == tt.dtype
+    whole = list(DataLoader(X, batch_size=5))  # an array's rows are the samples
+    assert [b.shape for b in whole] == [(5, 3), (3, 3)]
+    np.testing.assert_array_equal(whole[1].data, X[5:])
+    with pytest.raises(ValueError, match=r"TensorDataset: .*same number of samples.*\[8, 7\]"):
+        TensorDataset(X, y[:7])
+
+
+def test_collate_numbers_dicts_and_custom_collate_fn() -> None:
+    class Dicts(Dataset):
+        def __len__(self) -> int:
+            return 5
+
+        def __getitem__(self, i: int) -> dict:  # type: ignore[type-arg]
+            return {"x": float(i), "label": i, "ok": i % 2 == 0}
+
+    (batch, *_) = DataLoader(Dicts(), batch_size=4)
+    assert batch["x"].dtype == np.float64 and batch["label"].dtype == np.int64
+    assert batch["ok"].dtype == np.bool_ and batch["label"].tolist() == [0, 1, 2, 3]
+    sums = [b for b in DataLoader(Dicts(), batch_size=2, collate_fn=len)]
+    assert sums == [2, 2, 1]
+    with pytest.raises(TypeError, match="cannot collate samples of type object"):
+        next(iter(DataLoader([object()])))
+
+
+def test_shuffle_draws_from_the_default_generator() -> None:
+    import tinygrad_nn
+
+    ds = TensorDataset(np.arange(30))
+
+    def order(loader: DataLoader) -> list[int]:
+        return [int(v) for b in loader for v in b[0].data]
+
+    tinygrad_nn.manual_seed(0)
+    loader = DataLoader(ds, batch_size=7, shuffle=True)
+    first, second = order(loader), order(loader)
+    tinygrad_nn.manual_seed(0)
+    again = DataLoader(ds, batch_size=7, shuffle=True)
+    assert order(again) == first and first != second and sorted(first) == list(range(30))
+    seeded = [order(DataLoader(ds, batch_size=7, shuffle=True, generator=5)) for _ in range(2)]
+    assert seeded[0] == seeded[1]
+
+
+def test_random_split_and_subset() -> None:
+    parts = random_split(TensorDataset(np.arange(10)), [0.7, 0.3], generator=0)
+    assert [len(p) for p in parts] == [7, 3]
+    seen = sorted(int(p[i][0].item()) for p in parts for i in range(len(p)))
+    assert seen == list(range(10))
+    assert len(Subset(Pairs(5), [4, 0])) == 2 and Subset(Pairs(5), [4, 0])[0][1] == Pairs(5)[4][1]
+    with pytest.raises(ValueError, match="random_split: lengths"):
+        random_split(np.arange(10), [3, 3])
 
 
 def test_train_test_split() -> None:

@@ -107,6 +107,25 @@ def test_binary_cross_entropy_matches_torch_at_0_and_1(dtype: type, reduction: s
     np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropy_weight_matches_torch(reduction: str) -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.05, 0.95, (4, 3))
+    y = (rng.random((4, 3)) > 0.5).astype(np.float64)
+    w = rng.uniform(0.5, 2.0, 3)
+    x = Tensor(p, requires_grad=True)
+    loss = F.binary_cross_entropy(x, y, w, reduction=reduction)
+    tp = torch.tensor(p, requires_grad=True)
+    tloss = torch.nn.functional.binary_cross_entropy(
+        tp, torch.tensor(y), torch.tensor(w), reduction=reduction
+    )
+    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-12)
+    loss.sum().backward()
+    tloss.sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad.data), tp.grad.numpy(), rtol=1e-12)
+
+
 def test_binary_cross_entropy_is_finite_in_float16() -> None:
     p = Tensor(np.array([0.0, 1.0, 0.5], np.float16), requires_grad=True)
     loss = F.binary_cross_entropy(p, np.array([1.0, 0.0, 1.0]), reduction="sum")
@@ -119,10 +138,10 @@ def test_binary_cross_entropy_is_finite_in_float16() -> None:
 @pytest.mark.parametrize(
     ("prob", "target", "message"),
     [
-        ([1.5, 0.5], [1.0, 0.0], r"prob must hold probabilities in \[0, 1\], but element \(0,\)"),
-        ([0.5, -0.1], [1.0, 0.0], r"prob .* element \(1,\) of shape \(2,\) is -0.1"),
-        ([0.5, float("nan")], [1.0, 0.0], r"prob .* is nan"),
-        ([0.5, float("inf")], [1.0, 0.0], r"prob .* is inf"),
+        ([1.5, 0.5], [1.0, 0.0], r"input must hold probabilities in \[0, 1\], but element \(0,\)"),
+        ([0.5, -0.1], [1.0, 0.0], r"input .* element \(1,\) of shape \(2,\) is -0.1"),
+        ([0.5, float("nan")], [1.0, 0.0], r"input .* is nan"),
+        ([0.5, float("inf")], [1.0, 0.0], r"input .* is inf"),
         ([2.0, 3.0], [1.0, 0.0], ".*binary_cross_entropy_with_logits"),  # logits passed by mistake
         ([0.5, 0.5], [2.0, 0.0], r"target must hold probabilities in \[0, 1\].* is 2"),
         ([0.5, 0.5], [1.0, -1.0], r"target .* is -1\b"),
@@ -143,7 +162,9 @@ def test_binary_cross_entropy_refuses_values_outside_0_1(
         ({"eps": float("nan")}, ValueError, r"eps must be in \(0, 1\), got nan"),
         ({"eps": -1.0}, ValueError, "eps must be in"),
         ({"eps": 0.0}, ValueError, "eps must be in"),
-        ({"eps": np.ones(2)}, TypeError, "per-element weights"),
+        ({"eps": np.ones(2)}, TypeError, "eps must be a number, got ndarray"),
+        ({"weight": np.ones(3)}, ValueError, r"weight of shape \(3,\) does not broadcast"),
+        ({"weight": np.ones((4, 2))}, ValueError, "would broadcast the loss beyond"),
         ({"reduction": "avg"}, ValueError, "reduction must be one of"),
     ],
 )
@@ -156,9 +177,9 @@ def test_binary_cross_entropy_refuses_bad_options(
 
 
 def test_binary_cross_entropy_refuses_integer_prob_and_mismatched_shapes() -> None:
-    with pytest.raises(TypeError, match="prob must be a floating tensor, got dtype int64"):
+    with pytest.raises(TypeError, match="input must be a floating tensor, got dtype int64"):
         F.binary_cross_entropy(Tensor(np.array([0, 1])), np.array([0.0, 1.0]))
-    with pytest.raises(ValueError, match=r"prob has shape \(2, 1\) but target has shape"):
+    with pytest.raises(ValueError, match=r"input has shape \(2, 1\) but target has shape"):
         F.binary_cross_entropy(Tensor(np.full((2, 1), 0.5)), np.ones(2))
 
 

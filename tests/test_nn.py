@@ -79,9 +79,9 @@ def test_linear_matches_numpy_and_its_graph_is_primitive_ops() -> None:
     np.testing.assert_allclose(y.data, expected, rtol=1e-6)
     assert y.shape == (6, 3) and y.dtype == np.float32
     assert y.op == "add"
-    parents = y._op.parents  # type: ignore[union-attr]
-    assert parents[0].op == "matmul" and parents[1] is layer.bias
-    assert parents[0]._op.parents[1].op == "transpose"  # type: ignore[union-attr]
+    matmul, bias = y._op.inputs  # type: ignore[union-attr]
+    assert matmul.name == "matmul" and bias is layer.bias
+    assert matmul.inputs[1].name == "transpose"
 
 
 def test_linear_gradients_against_finite_differences() -> None:

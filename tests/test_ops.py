@@ -269,10 +269,11 @@ def _recorded_ops(t: Tensor) -> set[str]:
     seen, stack, names = set(), [t], set()
     while stack:
         node = stack.pop()
-        if node._op is not None and id(node) not in seen:
-            seen.add(id(node))
-            names.add(node._op.name)
-            stack.extend(node._op.parents)
+        op = node if isinstance(node, ops.Op) else node._op
+        if op is not None and id(op) not in seen:
+            seen.add(id(op))
+            names.add(op.name)
+            stack.extend(op.inputs)
     return names
 
 
@@ -287,6 +288,53 @@ def test_table_covers_every_op_class() -> None:
     for case in CASES:
         covered |= _recorded_ops(case.fn(*case.inputs()))
     assert defined - covered == set()
+
+
+DRAWING_ROLES = {"product", "sum", "activation", "loss", "transpose", ""}
+
+
+def test_every_op_class_states_what_drawings_need() -> None:
+    """Each op class in ops.py gives its own drawing facts (see ops.Op): adding an op
+    without them fails here, as an op without a table row fails above."""
+    import re
+
+    for _, cls in inspect.getmembers(ops, inspect.isclass):
+        if not issubclass(cls, ops.Op) or cls is ops.Op:
+            continue
+        missing = [
+            a for a in ("arg_names", "broadcasts", "role", "grad_rule") if a not in vars(cls)
+        ]
+        assert not missing, f"{cls.__name__} lacks drawing facts {missing} (see ops.Op)"
+        n_inputs = (
+            len(inspect.signature(cls.forward).parameters)
+            - 1
+            - sum(
+                p.kind is p.KEYWORD_ONLY for p in inspect.signature(cls.forward).parameters.values()
+            )
+        )
+        variadic = any(
+            p.kind is p.VAR_POSITIONAL for p in inspect.signature(cls.forward).parameters.values()
+        )
+        assert isinstance(cls.broadcasts, bool) and cls.role in DRAWING_ROLES, cls.__name__
+        assert all(isinstance(a, str) and a for a in cls.arg_names), cls.__name__
+        if variadic:
+            assert cls.arg_names == ("#",) and len(cls.grad_rule) == 1, cls.__name__
+            continue
+        assert len(cls.arg_names) in (0, n_inputs), cls.__name__
+        assert len(cls.grad_rule) == n_inputs, f"{cls.__name__}: one rule per input"
+        keywords = {
+            p.name
+            for p in inspect.signature(cls.forward).parameters.values()
+            if p.kind is p.KEYWORD_ONLY
+        }
+        for rule in cls.grad_rule:
+            if rule is None:
+                continue
+            assert re.match(r"^d\{\d\} = ", rule), f"{cls.__name__}: {rule!r} must say dX = ..."
+            assert rule.isascii(), f"{cls.__name__}: {rule!r} (ASCII, so renderers agree)"
+            for word in re.findall(r"\{([^}]*)\}", rule):
+                assert word in {"out", "in", "/m"} | keywords or word.isdigit(), (cls, word)
+                assert not word.isdigit() or int(word) < n_inputs, (cls, word)
 
 
 # ----------------------------------------------------------------------------- hypothesis

@@ -258,7 +258,7 @@ def test_files_written_by_numpy_and_safetensors_load(tmp_path: Path, suffix: str
 def test_big_endian_and_fortran_arrays_load_as_native(tmp_path: Path) -> None:
     w = np.arange(6, dtype=">f4").reshape(3, 2)
     path = tmp_path / "m.npz"
-    np.savez(path, **{"layers.0.weight": np.asfortranarray(w), "layers.0.bias": np.zeros(3, ">f4")})
+    np.savez(path, **{"0.weight": np.asfortranarray(w), "0.bias": np.zeros(3, ">f4")})
     m = nn.load(model(), path)
     np.testing.assert_array_equal(m.layers[0].weight.data, w)  # type: ignore[union-attr]
     assert m.layers[0].weight.dtype == np.float32  # type: ignore[union-attr]
@@ -290,7 +290,7 @@ def test_save_refuses_nan_and_leaves_the_old_file(tmp_path: Path, bad: float) ->
     nn.save(model(), path)
     before = path.read_bytes()
     m = model()
-    m.layers[0].bias.data[0] = bad  # type: ignore[union-attr]
+    m[0].bias.data[0] = bad  # type: ignore[union-attr]
     with pytest.raises(ValueError, match=r"'0.bias' holds 1 NaN/Inf of its 3 values"):
         nn.save(m, path)
     assert path.read_bytes() == before

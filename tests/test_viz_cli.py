@@ -57,6 +57,7 @@ def test_graph_svg_with_math_and_backward(fake_example: str, tmp_path: Path) -> 
     )
     svg = out.read_text(encoding="utf-8")
     assert "<svg" in svg and "W[1]" in svg and "dW[1]" in svg and "Z[2] = add" in svg
+    assert "dZ[2] (" in svg  # recorded: the gradients of intermediates are on the edges
 
 
 @needs_renderer
@@ -115,8 +116,12 @@ def test_defaults_and_arguments() -> None:
         None,  # EXAMPLE.svg, so the main job's graph.svg is never overwritten by default
         None,
         False,
-        None,
+        60,
     )
+    assert args.rankdir == "TB"
+    from tinygrad_nn.viz.drawing import MAX_NODES
+
+    assert args.max_nodes == MAX_NODES  # the CLI's default is draw()'s
     args = parser().parse_args(["replay", "--example", "toy_1d", "--notation", "math"])
     assert args.output == "replay.html" and args.notation == "math"
     with pytest.raises(SystemExit):

@@ -147,7 +147,11 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
 
 _op_counter = itertools.count()
 _ndarray = np.ndarray
-_weak = weakref.ref
+# How an op refers to its output tensor: weakly, so the graph never keeps a dropped
+# intermediate alive. tinygrad_nn.viz.record() swaps in a keeping reference while it runs,
+# and sets _on_step to record each backward step: an explicit opt-in, never the default.
+_output_ref: Callable[[Tensor], Callable[[], Tensor | None]] = weakref.ref
+_on_step: Callable[[BackwardStep], None] | None = None
 _NO_KWARGS: dict[str, Any] = {}
 
 
@@ -194,7 +198,7 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
         op.shape = out.shape
         op.dtype = out.dtype
         op.retain = False
-        op.kept = _weak(t)
+        op.out = _output_ref(t)
         t._requires_grad = True
         t._op = op
     else:
@@ -225,7 +229,7 @@ def _apply_checked(
 class BackwardStep(NamedTuple):
     """One step of the sweep: ``op`` made ``tensor``; ``input_grads`` flow to its parents."""
 
-    tensor: Tensor
+    tensor: Tensor | None  # None when the program no longer holds it
     op: Op
     grad_output: Array
     input_grads: tuple[Array | None, ...]
@@ -298,8 +302,8 @@ def _sweep_graph(
                 "already released by an earlier backward(); pass retain_graph=True to the "
                 "first call to backpropagate through it twice"
             )
-        if op.retain and (kept := op.kept()) is not None:
-            finished[kept] = dZ
+        if op.retain and (out := op.out()) is not None:
+            finished[out] = dZ
         sent: list[Array | None] | None = [] if on_step is not None else None
         # zip(strict=True) would cost a keyword-argument call per op; the op table's gradient
         # checks catch a backward that returns too few gradients.
@@ -339,50 +343,12 @@ def _sweep_graph(
             op.saved = None
             op.released = True
         if on_step is not None:
-            on_step(BackwardStep(op.output(), op, dZ, tuple(sent)))  # type: ignore[arg-type]
+            on_step(BackwardStep(op.out(), op, dZ, tuple(sent)))  # type: ignore[arg-type]
     _accumulate_grads(finished)
 
 
 def _position(op: Op, vertex: Any) -> int:
     return next(i for i, v in enumerate(op.inputs) if v is vertex)  # identity, not ==
-
-
-def rebuild(op: Op) -> Tensor:
-    """Recompute the output of ``op`` (and of every dropped tensor it depends on).
-
-    Drawing and checking a graph need the values of intermediate tensors that the program
-    may have dropped; they are recomputed from the leaves in creation order (no
-    recursion), with fresh op objects so nothing saved for backward changes. A rebuilt
-    tensor stays with its op from then on. The values come from the leaves as they are
-    now: after an optimiser step they differ from those the forward pass saw.
-    """
-    todo: set[Op] = set()
-    stack = [op]
-    while stack:
-        node = stack.pop()
-        if node not in todo and node.kept() is None:
-            todo.add(node)
-            stack.extend(v for v in node.inputs if isinstance(v, Op))
-    for node in sorted(todo, key=lambda o: o.seq):
-        arrays = [v.kept().data if isinstance(v, Op) else v.data for v in node.inputs]
-        with np.errstate(all="ignore"):  # the forward pass already warned, if it was asked to
-            data = np.asarray(node.fresh().forward(*arrays, **node.kwargs))
-        t = _new(data, True, node)
-        t._name = getattr(node, "label", None)  # a name the program gave the tensor
-        node.kept = _Kept(t)
-    return op.kept()  # type: ignore[misc]
-
-
-class _Kept:
-    """A strong reference with a weak reference's call syntax, for rebuilt tensors."""
-
-    __slots__ = ("tensor",)
-
-    def __init__(self, tensor: Tensor) -> None:
-        self.tensor = tensor
-
-    def __call__(self) -> Tensor:
-        return self.tensor
 
 
 def _seed_gradient(root: Tensor, grad: Any) -> Array:
@@ -438,11 +404,24 @@ def _accumulate_grads(finished: dict[Tensor, Array]) -> None:
 def _as_array(data: Any, dtype: Any) -> Array:
     if isinstance(data, np.ndarray):
         if dtype is not None:
-            return data.astype(dtype, copy=False)
+            data = data.astype(dtype, copy=False)
+        if data.dtype.kind not in "biufc":
+            raise TypeError(
+                f"Tensor: cannot make a numeric tensor from an array of dtype {data.dtype}; "
+                "expected numbers or bools"
+            )
         return data
     if isinstance(data, Tensor):
         return _as_array(data.data, dtype)
-    arr = np.asarray(data, dtype=dtype)
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise
+        raise ValueError(
+            f"Tensor: cannot make a tensor from a ragged nested list ({e}); every row must "
+            "have the same length"
+        ) from None
     if dtype is None and not isinstance(data, np.generic):  # Python data, typed as torch.tensor
         if arr.dtype.kind == "f":
             arr = arr.astype(_default_dtype)  # floats: the default dtype
@@ -451,6 +430,13 @@ def _as_array(data: Any, dtype: Any) -> Array:
     if dtype is None and arr.dtype.kind not in "biufc":
         raise TypeError(f"Tensor: cannot make a numeric tensor from {type(data).__name__}")
     return arr
+
+
+class NotAScalarError(RuntimeError, ValueError):
+    """``item()`` of a tensor with more or fewer than one element.
+
+    A RuntimeError as in PyTorch, and a ValueError as in NumPy, so either ``except`` works.
+    """
 
 
 class Tensor:
@@ -508,7 +494,7 @@ class Tensor:
 
     @property
     def name(self) -> str | None:
-        """A label for drawings (a dropped intermediate keeps it, through its op)."""
+        """A label for drawings (kept by its op: drawings show it after the tensor is dropped)."""
         return self._name
 
     @name.setter
@@ -575,6 +561,13 @@ class Tensor:
         return self.data
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise NotAScalarError(
+                f"item: only a one-element tensor has a single value, but this tensor has shape "
+                f"{self.shape} ({self.data.size} elements); index it (t[0].item()) or reduce "
+                "it (t.sum().item()) first"
+            )
         return self.data.item()
 
     def tolist(self) -> Any:
@@ -1444,7 +1437,7 @@ class Tensor:
             if gradient is not None:
                 raise TypeError("backward: give gradient= or grad= (the same thing), not both")
             gradient = grad
-        _sweep(self, gradient, retain_graph)
+        _sweep(self, gradient, retain_graph, _on_step)
 
     def zero_grad(self) -> None:
         self._grad = None

@@ -435,4 +435,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror and e.filename:  # "[Errno 13] ..." from the OS
+        return f"cannot use {str(e.filename)!r}: {e.strerror}"
     return " ".join(str(e).split()) or type(e).__name__

@@ -26,15 +26,18 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0), elementwise (Tensor.relu)."""
     _no_inplace("relu", inplace)
     return input.relu()
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-input)), elementwise (Tensor.sigmoid)."""
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """tanh(input), elementwise (Tensor.tanh)."""
     return input.tanh()
 
 
@@ -282,35 +285,65 @@ def nll_loss(
 
 
 def binary_cross_entropy(
-    prob: Tensor, target: Any, eps: float = 1e-12, reduction: str = "mean"
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    *,
+    eps: float = 1e-12,
 ) -> Tensor:
-    """-mean(y log p + (1 - y) log(1 - p)), each log floored at -100 as in PyTorch.
+    """-mean(w (y log p + (1 - y) log(1 - p))), each log floored at -100 as in PyTorch.
 
-    ``prob`` and ``target`` must lie in [0, 1] (a ValueError otherwise, NaN included; for
-    raw scores use ``binary_cross_entropy_with_logits``). ``eps`` floors p (1 - p) in the
-    gradient's denominator, so p exactly 0 or 1 gives a large but finite gradient.
+    ``input`` (p) and ``target`` (y) must lie in [0, 1] (a ValueError otherwise, NaN
+    included; for raw scores use ``binary_cross_entropy_with_logits``). ``weight`` w
+    broadcasts to p's shape and rescales each element (the mean stays over elements, as in
+    PyTorch). ``eps`` floors p (1 - p) in the gradient's denominator, so p exactly 0 or 1
+    gives a large but finite gradient.
     """
     fn = "binary_cross_entropy"
-    _check_reduction(fn, reduction)
+    reduction = _reduction(fn, size_average, reduce, reduction)
     if isinstance(eps, (Tensor, np.ndarray)) or not isinstance(eps, (int, float, np.floating)):
-        raise TypeError(
-            f"{fn}: eps must be a number, got {type(eps).__name__}; per-element weights "
-            "(torch's weight=) are not supported: multiply the reduction='none' loss by them"
-        )
+        raise TypeError(f"{fn}: eps must be a number, got {type(eps).__name__}")
     if not 0 < eps < 1:  # also refuses NaN
         raise ValueError(f"{fn}: eps must be in (0, 1), got {eps}")
-    if prob.dtype.kind != "f":
-        raise TypeError(f"{fn}: prob must be a floating tensor, got dtype {prob.dtype}")
-    y = _target(target, prob)
-    _same_shape(fn, prob, y, "prob")
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{fn}: input must be a Tensor of probabilities, got {type(input).__name__}"
+        )
+    if input.dtype.kind != "f":
+        raise TypeError(f"{fn}: input must be a floating tensor, got dtype {input.dtype}")
+    y = _target(target, input)
+    _same_shape(fn, input, y, "input")
     _check_unit_interval(
         fn,
-        "prob",
-        prob.data,
+        "input",
+        input.data,
         "; for raw scores (logits) use binary_cross_entropy_with_logits, or apply .sigmoid() first",
     )
     _check_unit_interval(fn, "target", y.data, "")
-    return apply(ops.BinaryCrossEntropy, prob, y, eps=float(eps), reduction=reduction)
+    if weight is None:
+        return apply(ops.BinaryCrossEntropy, input, y, eps=float(eps), reduction=reduction)
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: weight must hold numbers, got dtype {w.dtype}")
+    try:
+        np.broadcast_shapes(w.shape, input.shape)
+    except ValueError:
+        raise ValueError(
+            f"{fn}: weight of shape {w.shape} does not broadcast to the input's shape {input.shape}"
+        ) from None
+    if np.broadcast_shapes(w.shape, input.shape) != input.shape:
+        raise ValueError(
+            f"{fn}: weight of shape {w.shape} would broadcast the loss beyond the input's "
+            f"shape {input.shape}"
+        )
+    per_element = apply(ops.BinaryCrossEntropy, input, y, eps=float(eps), reduction="none")
+    weighted = per_element * Tensor(w.astype(input.dtype, copy=False))
+    if reduction == "none":
+        return weighted
+    return weighted.sum() if reduction == "sum" else weighted.mean()
 
 
 def _check_unit_interval(fn: str, what: str, values: np.ndarray, hint: str) -> None:

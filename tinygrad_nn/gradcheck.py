@@ -25,6 +25,10 @@ def gradcheck(
     product ``backward`` computes. Raises ``AssertionError`` naming the input and the worst
     element when an entry differs by more than ``atol + rtol * |numerical|``.
     """
+    for name, value, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
+        if not np.isfinite(value) or value < 0 or (positive and value == 0):
+            bound = "> 0" if positive else ">= 0"
+            raise ValueError(f"gradcheck: {name} must be a finite number {bound}, got {value}")
     if isinstance(inputs, Tensor):
         inputs = [inputs]
     xs = [
@@ -62,15 +66,24 @@ def gradcheck(
 
 
 def numerical_grad(fn: Callable[[], Any], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar ``fn()`` w.r.t. the array ``x`` (perturbed in place)."""
-    grad = np.zeros_like(x, dtype=np.float64)
-    flat = x.reshape(-1)
-    for k in range(flat.size):
-        orig = flat[k]
-        flat[k] = orig + eps
+    """Central differences of the scalar ``fn()`` w.r.t. the array ``x`` (perturbed in place).
+
+    Works for any memory layout (Fortran order, strided views): each element is perturbed
+    through its index, never through a flattened copy.
+    """
+    if not x.flags.writeable:
+        raise ValueError("numerical_grad: x is read-only; pass a writable array (x.copy())")
+    if x.dtype.kind != "f":
+        raise TypeError(f"numerical_grad: x must be a floating array, got dtype {x.dtype}")
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"numerical_grad: eps must be a finite number > 0, got {eps}")
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(*x.shape):
+        orig = x[index]
+        x[index] = orig + eps
         plus = float(fn())
-        flat[k] = orig - eps
+        x[index] = orig - eps
         minus = float(fn())
-        flat[k] = orig
-        grad.reshape(-1)[k] = (plus - minus) / (2 * eps)
+        x[index] = orig
+        grad[index] = (plus - minus) / (2 * eps)
     return grad

@@ -64,20 +64,37 @@ class Op:
     The graph is made of ops, not tensors (like PyTorch's ``grad_fn``): ``inputs`` holds,
     for each input, the op that produced it, or the tensor itself for a leaf. So an
     intermediate tensor's array is freed as soon as the program drops the tensor, unless
-    backward saved it; the op keeps only the output's shape and dtype. ``parents`` gives
-    the input tensors back: the program's own while it holds them (``kept`` is a weak
-    reference), else rebuilt from their inputs (for drawing and checking, never on the
-    training path).
+    backward saved it; the op keeps only the output's shape and dtype, and ``out``, a weak
+    reference to the output tensor (None once the program dropped it).
+
+    Besides forward and backward, each op class states what a drawing needs to know about
+    it (``tinygrad_nn.viz`` reads these; tests/test_ops.py fails for a class without them):
+
+    - ``arg_names``: one short name per input, shown on the edges when there are several
+      inputs and their order matters; ``()`` when it does not (add, mul) or there is one.
+    - ``broadcasts``: inputs may broadcast against each other, so the engine sums an
+      input's gradient back to its shape (the edge of a bias says so).
+    - ``role``: the op's part in the tutorials' notation: ``"product"`` (Z = W A),
+      ``"sum"`` (Z = W A + b), ``"activation"`` (A = g(Z)), ``"loss"`` (J of a prediction
+      and a target Y), ``"transpose"`` (drawn as ᵀ on the edge of a parameter), or ``""``.
+    - ``grad_rule``: the local rule per input in math notation, as templates: ``{out}`` is
+      the output's name, ``{0}``, ``{1}``, ... the inputs' names, ``{/m}`` stands for
+      " / m" where the op averages over m samples; None for an input with no gradient.
     """
 
     __slots__ = (
         "inputs", "needs_grad", "kwargs", "saved", "released", "scope", "seq",
-        "shape", "dtype", "retain", "kept", "label",
+        "shape", "dtype", "retain", "out", "label",
     )  # fmt: skip
     name: ClassVar[str] = "op"
     # One input, and a gradient that always has that input's shape and dtype: the engine
     # then skips its unbroadcast and cast checks (a tested promise, see test_ops.py).
     elementwise: ClassVar[bool] = False
+    # Drawing facts: declared here, given by every op class (no defaults, see above).
+    arg_names: ClassVar[tuple[str, ...]]
+    broadcasts: ClassVar[bool]
+    role: ClassVar[str]
+    grad_rule: ClassVar[tuple[str | None, ...]]
 
     inputs: tuple[Any, ...]  # per input: its Op, or the leaf Tensor itself
     needs_grad: tuple[bool, ...]
@@ -89,35 +106,8 @@ class Op:
     shape: tuple[int, ...]  # of the output
     dtype: np.dtype  # of the output
     retain: bool  # the output tensor called retain_grad()
-    # Returns the output tensor: a weak reference (None once the program dropped the
-    # tensor), or a strong one after a rebuild
-    kept: Callable[[], Any]
+    out: Callable[[], Any]  # weak reference: the output tensor, or None once dropped
     label: str | None  # the output tensor's name; set only when the program names it
-
-    @property
-    def parents(self) -> tuple[Any, ...]:
-        """The input tensors (a dropped intermediate is recomputed from its own inputs)."""
-        return tuple(v if not isinstance(v, Op) else v.output() for v in self.inputs)
-
-    def output(self) -> Any:
-        """The tensor this op produced: the program's own while it holds it, else rebuilt."""
-        t = self.kept()
-        if t is None:  # the one place ops.py needs tensor.py: a rebuilt output is a Tensor
-            from tinygrad_nn.autograd import rebuild
-
-            t = rebuild(self)
-        return t
-
-    def fresh(self) -> Op:
-        """An op of the same kind, inputs and parameters, to run again without touching this one."""
-        new = type(self)()
-        new.inputs = self.inputs
-        new.needs_grad = self.needs_grad
-        new.kwargs = self.kwargs
-        new.saved = None
-        new.released = False
-        new.scope = None
-        return new
 
     def forward(self, *args: Any, **kwargs: Any) -> Array:
         """The output array from the input arrays; keeps in self.saved what backward needs."""
@@ -140,6 +130,10 @@ class Add(Op):
 
     __slots__ = ()
     name = "add"
+    arg_names = ()
+    broadcasts = True
+    role = "sum"
+    grad_rule = ("d{0} = d{out}", "d{1} = d{out}")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -156,6 +150,10 @@ class Sub(Op):
 
     __slots__ = ()
     name = "sub"
+    arg_names = ("lhs", "rhs")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out}", "d{1} = -d{out}")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -172,6 +170,10 @@ class Mul(Op):
 
     __slots__ = ()
     name = "mul"
+    arg_names = ()
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} * {1}", "d{1} = d{out} * {0}")
 
     def forward(self, a: Array, b: Array) -> Array:
         self.saved = (a, b)
@@ -191,6 +193,10 @@ class Div(Op):
 
     __slots__ = ()
     name = "div"
+    arg_names = ("lhs", "rhs")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} / {1}", "d{1} = -d{out} * {out} / {1}")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -212,6 +218,10 @@ class Neg(Op):
     __slots__ = ()
     name = "neg"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = -d{out}",)
 
     def forward(self, a: Array) -> Array:
         return -a
@@ -226,6 +236,10 @@ class Pow(Op):
     __slots__ = ()
     name = "pow"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * {exponent} {0}^({exponent} - 1)",)
 
     def forward(self, a: Array, *, exponent: float) -> Array:
         self.saved = a
@@ -243,6 +257,10 @@ class MatMul(Op):
 
     __slots__ = ()
     name = "matmul"
+    arg_names = ("lhs", "rhs")
+    broadcasts = False
+    role = "product"
+    grad_rule = ("d{0} = d{out} {1}^T", "d{1} = {0}^T d{out}")
 
     def forward(self, a: Array, b: Array) -> Array:
         if a.ndim == 0 or b.ndim == 0:
@@ -389,6 +407,10 @@ class Exp(Op):
     __slots__ = ()
     name = "exp"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * {out}",)
 
     def forward(self, a: Array) -> Array:
         self.saved = z = np.exp(a)
@@ -404,6 +426,10 @@ class Log(Op):
     __slots__ = ()
     name = "log"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} / {0}",)
 
     def forward(self, a: Array) -> Array:
         self.saved = a
@@ -449,6 +475,10 @@ class Sqrt(Op):
     __slots__ = ()
     name = "sqrt"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} / (2 {out})",)
 
     def forward(self, a: Array) -> Array:
         self.saved = z = np.sqrt(a)
@@ -464,6 +494,10 @@ class Abs(Op):
     __slots__ = ()
     name = "abs"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * sign({0})",)
 
     def forward(self, a: Array) -> Array:
         self.saved = a
@@ -479,6 +513,10 @@ class Sigmoid(Op):
     __slots__ = ()
     name = "sigmoid"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * {out} (1 - {out})",)
 
     def forward(self, z: Array) -> Array:
         # exp(-|z|) never overflows; the two branches are the same function.
@@ -498,6 +536,10 @@ class Tanh(Op):
     __slots__ = ()
     name = "tanh"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * (1 - {out}^2)",)
 
     def forward(self, z: Array) -> Array:
         self.saved = a = np.tanh(z)
@@ -514,6 +556,10 @@ class ReLU(Op):
     __slots__ = ()
     name = "relu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * [{0} > 0]",)
 
     def forward(self, z: Array) -> Array:
         a = np.maximum(z, 0)
@@ -530,6 +576,10 @@ class LeakyReLU(Op):
     __slots__ = ()
     name = "leaky_relu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * (1 if {0} > 0 else {slope})",)
 
     def forward(self, z: Array, *, slope: float) -> Array:
         self.saved = positive = z > 0
@@ -545,6 +595,10 @@ class Clip(Op):
     __slots__ = ()
     name = "clip"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * [{lo} <= {0} <= {hi}]",)
 
     def forward(self, a: Array, *, lo: float | None, hi: float | None) -> Array:
         inside = np.ones(a.shape, dtype=bool)
@@ -564,6 +618,10 @@ class Cast(Op):
 
     __slots__ = ()
     name = "cast"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out}",)
 
     def forward(self, a: Array, *, dtype: np.dtype) -> Array:
         return a.astype(dtype)
@@ -587,6 +645,10 @@ class Sum(Op):
 
     __slots__ = ()
     name = "sum"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} copied over the summed axes",)
 
     def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
         self.saved = a.shape
@@ -602,6 +664,10 @@ class Mean(Op):
 
     __slots__ = ()
     name = "mean"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} / n copied over the axes",)
 
     def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
         self.saved = a.shape
@@ -620,6 +686,10 @@ class Max(Op):
     __slots__ = ()
     name = "max"
     reduce: ClassVar[Callable[..., Array]] = staticmethod(np.max)
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} where {0} is the max (ties share)",)
 
     def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
         z = self.reduce(a, axis=axis, keepdims=True)
@@ -640,6 +710,10 @@ class Min(Max):
     __slots__ = ()
     name = "min"
     reduce: ClassVar[Callable[..., Array]] = staticmethod(np.min)
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} where {0} is the min (ties share)",)
 
 
 class Var(Op):
@@ -697,6 +771,10 @@ class Reshape(Op):
 
     __slots__ = ()
     name = "reshape"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} reshaped back",)
 
     def forward(self, a: Array, *, shape: tuple[int, ...]) -> Array:
         self.saved = a.shape
@@ -717,6 +795,10 @@ class Transpose(Op):
 
     __slots__ = ()
     name = "transpose"
+    arg_names = ()
+    broadcasts = False
+    role = "transpose"
+    grad_rule = ("d{0} = d{out}^T",)
 
     def forward(self, a: Array, *, axes: tuple[int, ...] | None) -> Array:
         if axes is not None and sorted(i % max(1, a.ndim) for i in axes) != list(range(a.ndim)):
@@ -754,6 +836,10 @@ class GetItem(Op):
 
     __slots__ = ()
     name = "getitem"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} put back at the index, 0 elsewhere",)
 
     def forward(self, a: Array, *, index: Any) -> Array:
         self.saved = (a.shape, a.dtype)
@@ -783,6 +869,10 @@ class Concatenate(Op):
 
     __slots__ = ()
     name = "concatenate"
+    arg_names = ("#",)
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{in} = its slice of d{out}",)
 
     def forward(self, *arrays: Array, axis: int) -> Array:
         self.saved = np.cumsum([x.shape[axis] for x in arrays])[:-1]
@@ -803,6 +893,10 @@ class Stack(Op):
 
     __slots__ = ()
     name = "stack"
+    arg_names = ("#",)
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{in} = its slice of d{out}",)
 
     def forward(self, *arrays: Array, axis: int) -> Array:
         try:
@@ -829,6 +923,10 @@ class Softmax(Op):
 
     __slots__ = ()
     name = "softmax"
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = {out} * (d{out} - sum(d{out} * {out}))",)
 
     def forward(self, z: Array, *, axis: int) -> Array:
         e = np.exp(z - z.max(axis=axis, keepdims=True))
@@ -845,6 +943,10 @@ class LogSoftmax(Op):
 
     __slots__ = ()
     name = "log_softmax"
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} - softmax({0}) sum(d{out})",)
 
     def forward(self, z: Array, *, axis: int) -> Array:
         self.saved = a = _log_softmax(z, axis)
@@ -876,6 +978,10 @@ class MSELoss(Op):
 
     __slots__ = ()
     name = "mse_loss"
+    arg_names = ("pred", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = 2 ({0} - {1}){/m}", "d{1} = -2 ({0} - {1}){/m}")
 
     def forward(self, pred: Array, target: Array, *, reduction: str) -> Array:
         self.saved = diff = pred - target
@@ -899,6 +1005,10 @@ class CrossEntropy(Op):
 
     __slots__ = ()
     name = "cross_entropy"
+    arg_names = ("logits", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = (softmax({0}) - {1}){/m}", None)
 
     def forward(self, z: Array, target: Array, *, axis: int, reduction: str) -> Array:
         logp = _log_softmax(z, axis)
@@ -932,6 +1042,10 @@ class NLLLoss(Op):
 
     __slots__ = ()
     name = "nll_loss"
+    arg_names = ("log_probs", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = -onehot({1}){/m}", None)
 
     def forward(self, logp: Array, target: Array, *, axis: int, reduction: str) -> Array:
         index = np.expand_dims(target, axis)
@@ -959,6 +1073,10 @@ class BinaryCrossEntropy(Op):
 
     __slots__ = ()
     name = "binary_cross_entropy"
+    arg_names = ("prob", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = ({0} - {1}) / ({0} (1 - {0})){/m}", None)
 
     def forward(self, p: Array, y: Array, *, eps: float, reduction: str) -> Array:
         self.saved = (p, y)
@@ -980,6 +1098,10 @@ class BCEWithLogits(Op):
 
     __slots__ = ()
     name = "binary_cross_entropy_with_logits"
+    arg_names = ("logits", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = (sigmoid({0}) - {1}){/m}", None)
 
     def forward(self, z: Array, y: Array, *, reduction: str) -> Array:
         e = np.exp(-np.abs(z))  # never overflows
@@ -1046,6 +1168,10 @@ class GELU(Op):
     __slots__ = ()
     name = "gelu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * (Phi({0}) + {0} phi({0}))",)
 
     def forward(self, z: Array, *, approximate: str) -> Array:
         if approximate == "tanh":
@@ -1071,6 +1197,10 @@ class SiLU(Op):
     __slots__ = ()
     name = "silu"
     elementwise = True
+    arg_names = ()
+    broadcasts = False
+    role = "activation"
+    grad_rule = ("d{0} = d{out} * s (1 + {0} (1 - s)), s = sigmoid({0})",)
 
     def forward(self, z: Array) -> Array:
         e = np.exp(-np.abs(z))  # the stable sigmoid of Sigmoid.forward
@@ -1088,6 +1218,10 @@ class L1Loss(Op):
 
     __slots__ = ()
     name = "l1_loss"
+    arg_names = ("pred", "target")
+    broadcasts = False
+    role = "loss"
+    grad_rule = ("d{0} = sign({0} - {1}){/m}", "d{1} = -sign({0} - {1}){/m}")
 
     def forward(self, pred: Array, target: Array, *, reduction: str) -> Array:
         diff = pred - target

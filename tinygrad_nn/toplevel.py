@@ -120,7 +120,13 @@ accelerator = _NoAccelerator("accelerator")
 
 def _from_python(data: Any) -> np.ndarray:
     """PyTorch's inference: bools -> bool, ints -> int64, floats -> the default dtype."""
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:  # a ragged nested list
+        raise ValueError(
+            f"tensor: cannot make a tensor from a ragged nested list ({e}); every row must "
+            "have the same length"
+        ) from None
     if arr.dtype.kind == "b":
         return arr
     if arr.dtype.kind in "iu":
@@ -227,22 +233,26 @@ def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
 
 
 def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of input's shape (and dtype, unless given)."""
     shape, dt = _like(input, dtype)
     return Tensor(np.zeros(shape, dt), requires_grad=requires_grad)
 
 
 def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of input's shape (and dtype, unless given)."""
     shape, dt = _like(input, dtype)
     return Tensor(np.ones(shape, dt), requires_grad=requires_grad)
 
 
 def empty_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of input's shape (and dtype, unless given); its values are zeros here."""
     return zeros_like(input, dtype, requires_grad)
 
 
 def full_like(
     input: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """A tensor of input's shape (and dtype, unless given) filled with fill_value."""
     shape, dt = _like(input, dtype)
     return Tensor(np.full(shape, fill_value, dt), requires_grad=requires_grad)
 
@@ -255,6 +265,7 @@ def eye(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    """The n x m identity matrix (m = n by default)."""
     _check_device("eye", device)
     return Tensor(
         np.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad=requires_grad
@@ -381,11 +392,13 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None) -> Tensor:
 
 
 def randn_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal values of input's shape, from the default generator (manual_seed)."""
     shape, dt = _like(input, dtype)
     return randn(shape, dtype=dt, requires_grad=requires_grad)
 
 
 def rand_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) values of input's shape, from the default generator (manual_seed)."""
     shape, dt = _like(input, dtype)
     return rand(shape, dtype=dt, requires_grad=requires_grad)
 
@@ -417,14 +430,17 @@ def stack(tensors: Sequence[Tensor], dim: int | None = None, *, axis: int | None
 
 
 def is_tensor(obj: Any) -> bool:
+    """True if obj is a tinygrad_nn Tensor."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """True if input's dtype is a floating-point type."""
     return input.dtype.kind == "f"
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of input."""
     return int(input.data.size)
 
 
@@ -487,6 +503,7 @@ def abs(input: Tensor) -> Tensor:
 
 
 def neg(input: Tensor) -> Tensor:
+    """-input, elementwise (negative is the same function)."""
     return -input
 
 
@@ -494,10 +511,12 @@ negative = neg
 
 
 def square(input: Tensor) -> Tensor:
+    """input ** 2, elementwise."""
     return input**2
 
 
 def pow(input: Any, exponent: Any) -> Any:
+    """input ** exponent, elementwise (either may be a number)."""
     return input**exponent
 
 

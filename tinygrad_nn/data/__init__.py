@@ -4,15 +4,25 @@ from tinygrad_nn.data.datasets import circles, load_digits, spirals, toy_sign, t
 from tinygrad_nn.data.idx import load_mnist, read_idx
 from tinygrad_nn.data.loader import (
     DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
     accuracy,
     as_rng,
+    default_collate,
     one_hot,
+    random_split,
     standardize,
     train_test_split,
 )
 
 __all__ = [
     "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "random_split",
     "accuracy",
     "as_rng",
     "circles",

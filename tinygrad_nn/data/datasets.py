@@ -22,6 +22,21 @@ def _sklearn_datasets(what: str) -> Any:
     return sklearn.datasets
 
 
+def _check_count(fn: str, n: Any, minimum: int = 1) -> int:
+    """``n`` as an int >= minimum (a bool or a float is refused, not rounded)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise ValueError(f"{fn}: n must be an integer >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def _check_noise(fn: str, noise: Any) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: noise must be a number, got {type(noise).__name__}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"{fn}: noise must be a finite number >= 0, got {noise}")
+    return float(noise)
+
+
 def _random_state(seed: Seed) -> int | None:
     """scikit-learn takes an int seed: a Generator gives one, an int or None passes through."""
     if isinstance(seed, np.random.Generator):
@@ -45,6 +60,7 @@ def toy_sign(n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
 
     x: (n, 1) evenly spaced in [-5, 5]; y: (n, 1) integers, -1 for x <= 0 and +1 for x > 0.
     """
+    n = _check_count("toy_sign", n)
     x = np.linspace(-5.0, 5.0, n).reshape(n, 1)
     y = ((x > 0).astype(np.int64) * 2 - 1).reshape(n, 1)
     return x, y
@@ -54,6 +70,7 @@ def two_moons(
     n: int = 200, noise: float = 0.1, seed: Seed = None, dtype: type = np.float32
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (scikit-learn's make_moons): X (n, 2), y (n,) in {0, 1}."""
+    n, noise = _check_count("two_moons", n, 2), _check_noise("two_moons", noise)
     X, y = _sklearn_datasets("two_moons").make_moons(
         n, noise=noise, random_state=_random_state(seed)
     )
@@ -69,7 +86,8 @@ def circles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (class 1, radius `factor`) inside a unit circle (class 0), from
     scikit-learn's make_circles: X (n, 2), y (n,)."""
-    if not 0.0 < factor < 1.0:
+    n, noise = _check_count("circles", n, 2), _check_noise("circles", noise)
+    if not 0.0 < factor < 1.0:  # also refuses NaN
         raise ValueError(f"circles: factor must be in (0, 1), got {factor}")
     X, y = _sklearn_datasets("circles").make_circles(
         n, noise=noise, factor=factor, random_state=_random_state(seed)
@@ -86,8 +104,11 @@ def spirals(
     dtype: type = np.float32,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`classes` interleaved spiral arms in the unit disc: X (n, 2), y (n,) in {0..classes-1}."""
-    if classes < 2:
-        raise ValueError(f"spirals: need at least 2 classes, got {classes}")
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
+        raise ValueError(f"spirals: classes must be an integer >= 2, got {classes!r}")
+    n, noise = _check_count("spirals", n, int(classes)), _check_noise("spirals", noise)
+    if not (np.isfinite(turns) and turns > 0):
+        raise ValueError(f"spirals: turns must be a finite number > 0, got {turns}")
     rng = as_rng(seed)
     X_parts, y_parts = [], []
     for k, count in enumerate(np.diff(np.linspace(0, n, classes + 1).astype(int))):

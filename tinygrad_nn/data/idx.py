@@ -7,7 +7,10 @@ uint32 sizes, then the values in C order (big-endian for multi-byte types).
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +34,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         raise FileNotFoundError(f"read_idx: no such file: {p}")
     raw = p.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise ValueError(
-                f"read_idx: {p} looks gzip-compressed but cannot be decompressed: {e}"
-            ) from e
+        raw = _gunzip(raw, p)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(
             f"read_idx: {p} is not an IDX file: expected it to start with two zero bytes, "
@@ -53,7 +51,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         raise ValueError(f"read_idx: {p} is truncated inside its header ({len(raw)} bytes)")
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_TYPES[type_code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if len(raw) != expected:
         raise ValueError(
             f"read_idx: {p} has {len(raw)} bytes, but its header (shape {shape}, {dtype.name}) "
@@ -61,6 +59,25 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         )
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
+
+
+def _gunzip(raw: bytes, p: Path) -> bytes:
+    """Decompress, reading no more than the IDX header says the file holds (no gzip bomb)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+            head = f.read(4)
+            ndim = head[3] if len(head) == 4 else 0
+            head += f.read(4 * ndim)
+            if len(head) < 4 + 4 * ndim or head[:2] != b"\0\0" or head[2] not in _IDX_TYPES:
+                return head + f.read(64)  # read_idx reports what is wrong with the header
+            shape = np.frombuffer(head, dtype=">u4", count=ndim, offset=4)
+            size = math.prod(int(s) for s in shape) * _IDX_TYPES[head[2]].itemsize
+            # one byte more shows a too-long file; deflate expands at most ~1032:1
+            return head + f.read(min(size + 1, 1100 * len(raw) + 2**20))
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(
+            f"read_idx: {p} looks gzip-compressed but cannot be decompressed: {e}"
+        ) from None
 
 
 def _find(directory: Path, stem: str) -> Path:
@@ -92,6 +109,15 @@ def load_mnist(
     prefix = _SPLITS[split]
     images = read_idx(_find(d, f"{prefix}-images-idx3-ubyte"))
     labels = read_idx(_find(d, f"{prefix}-labels-idx1-ubyte"))
+    if images.dtype != np.uint8:
+        raise ValueError(
+            f"load_mnist: images must be unsigned bytes (IDX type 0x08, pixels 0..255), got "
+            f"{images.dtype}; scaling them by 1/255 would be wrong"
+        )
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"load_mnist: labels must be integers, got {labels.dtype}")
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"load_mnist: labels must be >= 0, got {labels.min()}")
     if images.ndim != 3:
         raise ValueError(f"load_mnist: images file must be 3-D (n, rows, cols), got {images.shape}")
     if labels.ndim != 1:

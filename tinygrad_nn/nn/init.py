@@ -87,10 +87,12 @@ def constant_(t: Tensor, val: float) -> Tensor:
 
 
 def zeros_(t: Tensor) -> Tensor:
+    """Fill t with 0 in place; return t."""
     return _fill(t, 0)
 
 
 def ones_(t: Tensor) -> Tensor:
+    """Fill t with 1 in place; return t."""
     return _fill(t, 1)
 
 

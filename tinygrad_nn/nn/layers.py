@@ -208,6 +208,7 @@ class _Indexed(Module):
         self._renumber(items)
 
     def append(self, module: Module) -> Any:
+        """Add `module` at the end (named by its position)."""
         self.add_module(str(len(self)), module)
         return self
 
@@ -259,6 +260,7 @@ class Sequential(_Indexed):
         return self._items()[self._index(i)]
 
     def append(self, module: Module) -> Sequential:
+        """Add module at the end (named by its position); return self."""
         self._check(len(self), module)
         self.add_module(str(len(self)), module)
         return self
@@ -323,24 +325,30 @@ class ModuleDict(Module):
         return isinstance(self.__dict__.get(key), Module) if isinstance(key, str) else False
 
     def keys(self) -> list[str]:
+        """The names, in insertion order."""
         return [k for k, _ in self._pairs()]
 
     def values(self) -> list[Module]:
+        """The modules, in insertion order."""
         return [v for _, v in self._pairs()]
 
     def items(self) -> list[tuple[str, Module]]:
+        """(name, module) pairs, in insertion order."""
         return self._pairs()
 
     def pop(self, key: str) -> Module:
+        """Remove the module called key and return it."""
         m = self[key]
         del self[key]
         return m
 
     def clear(self) -> None:
+        """Remove every module."""
         for key in self.keys():
             del self[key]
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or replace modules from a mapping or (name, module) pairs."""
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, m in pairs:
             self[key] = m

@@ -56,6 +56,7 @@ class LRScheduler:
         self.step()
 
     def get_lr(self) -> list[float]:
+        """The learning rate of each param group at the current epoch (each schedule's formula)."""
         raise NotImplementedError
 
     def get_last_lr(self) -> list[float]:
@@ -63,6 +64,7 @@ class LRScheduler:
         return list(self._last_lr)
 
     def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and set each param group's lr from get_lr()."""
         if epoch is not None:
             raise TypeError(
                 f"{type(self).__name__}.step: the epoch argument is deprecated in PyTorch and "
@@ -88,6 +90,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k not in self._skip_in_state}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what state_dict() returned."""
         self.__dict__.update({k: v for k, v in state_dict.items() if k not in self._skip_in_state})
 
     def __repr__(self) -> str:

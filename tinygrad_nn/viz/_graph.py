@@ -1,66 +1,101 @@
 """Read a recorded graph: topological order, node roles, scopes and module names.
 
-Everything here only reads tensors and ops (`Tensor._op`, `Op.parents`, `Op.scope`, ...);
-nothing changes the graph. Traversals are iterative so a 100,000-op chain is fine.
+The graph's vertices are ops (one per intermediate tensor, `Tensor._op`) and leaf tensors;
+an op's `inputs` holds, per input, its op or the leaf itself. Everything here only reads
+them; nothing changes the graph. Traversals are iterative so a 100,000-op chain is fine.
+A vertex is drawn from what the graph keeps (shape, dtype, name); the value of an
+intermediate only while the program still holds its tensor (`Op.out`), or when it was
+kept on purpose by `tinygrad_nn.viz.record()`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_nn.ops import Op
+
 if TYPE_CHECKING:
     from tinygrad_nn.autograd import Tensor
 
-# Ops whose backward returns a gradient shaped like the output, which the engine then sums
-# back to a broadcast operand's shape (the bias in Z = W @ A + b).
-ELEMENTWISE_BROADCASTING = frozenset({"add", "sub", "mul", "div"})
-# Ops whose operand order matters: their edges say which input is which.
-ARG_NAMES: dict[str, tuple[str, ...]] = {
-    "sub": ("lhs", "rhs"),
-    "div": ("lhs", "rhs"),
-    "matmul": ("lhs", "rhs"),
-    "mse_loss": ("pred", "target"),
-    "binary_cross_entropy": ("prob", "target"),
-    "binary_cross_entropy_with_logits": ("logits", "target"),
-    "cross_entropy": ("logits", "target"),
-    "nll_loss": ("log_probs", "target"),
-}
-NUMBERED_ARGS = frozenset({"concatenate", "stack"})
+Vertex = Any  # an Op (an intermediate tensor) or a leaf Tensor
 
 
-def topo_order(root: Tensor) -> list[Tensor]:
-    """Every tensor that produced `root` (and `root`), inputs before the ops that use them."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+def vertex(t: Tensor) -> Vertex:
+    """The vertex standing for tensor `t` in its graph: its op, or `t` itself for a leaf."""
+    return t._op or t
+
+
+def is_op(v: Vertex) -> bool:
+    return isinstance(v, Op)
+
+
+def inputs_of(v: Vertex) -> tuple[Vertex, ...]:
+    return v.inputs if isinstance(v, Op) else ()
+
+
+def name_of(v: Vertex) -> str | None:
+    """The name the program gave the tensor (kept by its op when the tensor is dropped)."""
+    return getattr(v, "label", None) if isinstance(v, Op) else v.name
+
+
+def value_of(v: Vertex) -> np.ndarray | None:
+    """The tensor's array, where the program (or a recording) still holds it; else None."""
+    if not isinstance(v, Op):
+        return v.data  # type: ignore[no-any-return]
+    t = v.out()
+    return None if t is None else t.data  # type: ignore[no-any-return]
+
+
+def fact(op: Op, attr: str, default: Any) -> Any:
+    """A drawing fact of an op class (ops.py gives them all; a user's class may not)."""
+    return getattr(type(op), attr, default)
+
+
+def _seq(op: Op) -> int:
+    return op.seq
+
+
+def topo_order(root: Tensor) -> list[Vertex]:
+    """Every vertex that produced `root` (and root's), inputs before the ops that use them.
+
+    Ops are taken in creation order (a topological order); each leaf comes just before the
+    first op that uses it.
+    """
+    top = vertex(root)
+    if not isinstance(top, Op):
+        return [top]
+    ops = [top]
+    seen = {id(top)}
+    stack = [top]
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        op = t._op
-        if op is not None:
-            for p in reversed(op.parents):
-                if id(p) not in seen:
-                    stack.append((p, False))
+        for p in stack.pop().inputs:
+            if isinstance(p, Op) and id(p) not in seen:
+                seen.add(id(p))
+                ops.append(p)
+                stack.append(p)
+    ops.sort(key=_seq)
+    order: list[Vertex] = []
+    for op in ops:
+        for p in op.inputs:
+            if id(p) not in seen:
+                seen.add(id(p))
+                order.append(p)
+        order.append(op)
     return order
 
 
-def role(t: Tensor) -> str:
+def role(v: Vertex) -> str:
     """'op', 'parameter' (leaf needing grad), 'constant' (0-d unnamed leaf) or 'input'."""
-    if t._op is not None:
+    if isinstance(v, Op):
         return "op"
-    if t.requires_grad:
+    if v.requires_grad:
         return "parameter"
-    if t.data.ndim == 0 and t.name is None:
+    if v.data.ndim == 0 and v.name is None:
         return "constant"
     return "input"
 
@@ -75,18 +110,26 @@ def summed_axes(parent_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tu
     return tuple(axes)
 
 
-def broadcast_note(op: Any, index: int, out_shape: tuple[int, ...]) -> str | None:
+def broadcast_axes(op: Op, index: int) -> tuple[int, ...]:
+    """Axes over which the engine sums input `index`'s gradient back (a broadcast bias)."""
+    if not fact(op, "broadcasts", False) or not op.needs_grad[index]:
+        return ()
+    shape = tuple(op.inputs[index].shape)
+    if shape == tuple(op.shape):
+        return ()
+    return summed_axes(shape, tuple(op.shape))
+
+
+def broadcast_note(op: Op, index: int) -> str | None:
     """'grad summed over axis 1' on the edge where the engine reduces a broadcast gradient."""
-    if op.name not in ELEMENTWISE_BROADCASTING or not op.needs_grad[index]:
-        return None
-    shape = tuple(op.parents[index].shape)
-    if shape == tuple(out_shape):
-        return None
-    axes = summed_axes(shape, tuple(out_shape))
+    axes = broadcast_axes(op, index)
     if not axes:
         return None
     word = "axis" if len(axes) == 1 else "axes"
     return f"grad summed over {word} {', '.join(map(str, axes))}"
+
+
+SMALL = 12  # arrays of at most this many elements are shown in full
 
 
 def fmt_shape(shape: Iterable[int]) -> str:
@@ -100,8 +143,8 @@ def fmt_num(x: float) -> str:
     if x == 0:
         return "0"
     if 1e-3 <= abs(x) < 1e4:
-        return f"{x:.4g}"
-    return f"{x:.2e}"
+        return f"{x:.3g}"
+    return f"{x:.1e}"
 
 
 def fmt_value(v: Any) -> str:
@@ -119,10 +162,10 @@ def fmt_value(v: Any) -> str:
 
 
 def data_summary(a: np.ndarray) -> str:
-    """Values for tiny arrays, else min / mean / max (non-finite values counted apart)."""
+    """Values for arrays of at most `SMALL` elements, else min, mean, max (finite ones)."""
     if a.size == 0:
         return "empty"
-    if a.size <= 4:
+    if a.size <= SMALL:
         flat = a.reshape(-1)
         body = ", ".join(fmt_num(float(x)) for x in flat) if a.dtype.kind in "fiub" else str(a)
         return body if a.ndim == 0 else "[" + body + "]"
@@ -132,13 +175,17 @@ def data_summary(a: np.ndarray) -> str:
     if finite.size == 0:
         return "no finite values"
     return (
-        f"min {fmt_num(float(finite.min()))} · mean {fmt_num(float(finite.mean()))}"
-        f" · max {fmt_num(float(finite.max()))}"
+        f"min {fmt_num(float(finite.min()))}, mean {fmt_num(float(finite.mean()))},"
+        f" max {fmt_num(float(finite.max()))}"
     )
 
 
 def nonfinite_counts(a: np.ndarray | None) -> tuple[int, int]:
-    if a is None or a.dtype.kind != "f" or np.isfinite(a).all():
+    if a is None or a.dtype.kind != "f":
+        return 0, 0
+    if a.size == 1 and math.isfinite(a.item()):  # (0-d constants: the common case, fast)
+        return 0, 0
+    if np.isfinite(a).all():
         return 0, 0
     return int(np.isnan(a).sum()), int(np.isinf(a).sum())
 
@@ -207,12 +254,12 @@ def walk_modules(root: Any) -> tuple[dict[int, str], dict[int, str]]:
 
 
 def module_label(name: str, module: Any) -> str:
-    """'layers.0 · Linear 64→128' (class name alone for the outermost module)."""
+    """'layers.0: Linear(64, 128)' (class name alone for the outermost module)."""
     kind = type(module).__name__
     fin, fout = getattr(module, "in_features", None), getattr(module, "out_features", None)
     if isinstance(fin, int) and isinstance(fout, int):
-        kind += f" {fin}→{fout}"
-    return f"{name} · {kind}" if name else kind
+        kind += f"({fin}, {fout})"
+    return f"{name}: {kind}" if name else kind
 
 
 @dataclass
@@ -220,18 +267,17 @@ class Scopes:
     """Module clusters of a graph: path (tuple of module ids, outermost first) -> label."""
 
     labels: dict[tuple[int, ...], str] = field(default_factory=dict)
-    node_path: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(tensor) -> path
-    tensor_names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> dotted name
+    node_path: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(vertex) -> path
+    tensor_names: dict[int, str] = field(default_factory=dict)  # id(leaf tensor) -> dotted name
 
 
-def collect_scopes(order: list[Tensor]) -> Scopes:
+def collect_scopes(ops: list[Vertex], leaves: list[Vertex]) -> Scopes:
     """Cluster each op by its `op.scope`; put each parameter with the module that owns it."""
     sc = Scopes()
     roots: dict[int, tuple[dict[int, str], dict[int, str]]] = {}
     owner_path: dict[int, tuple[int, ...]] = {}  # id(module) -> path of the first scope seen
-    for t in order:
-        op = t._op
-        scope = getattr(op, "scope", None) if op is not None else None
+    for t in ops:
+        scope = t.scope
         if not scope:
             continue
         outer = scope[0]
@@ -253,8 +299,8 @@ def collect_scopes(order: list[Tensor]) -> Scopes:
     # a parameter joins the cluster of the module whose attribute it is
     for mod_names, tensor_names in roots.values():
         by_name = {name: mid for mid, name in mod_names.items()}
-        for t in order:
-            if t._op is not None or id(t) not in tensor_names:
+        for t in leaves:
+            if id(t) not in tensor_names:
                 continue
             owner = tensor_names[id(t)].rpartition(".")[0]
             mid = by_name.get(owner)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tinygrad_nn.autograd import Tensor
 
 EXAMPLES_PACKAGE = "tinygrad_nn.examples"
+MAX_NODES = 60  # as tinygrad_nn.viz.drawing.MAX_NODES (not imported: the CLI starts fast)
 
 
 GRAPH_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".pdf", ".gv", ".dot")
@@ -96,21 +97,23 @@ def _check_renderer(command: str, fmt: str) -> None:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    from tinygrad_nn.viz import check_graph, draw, render
+    from tinygrad_nn.viz import check_graph, draw, record, render
 
     out = Path(args.output if args.output is not None else f"{args.example}.svg")
     _check_output("graph", out, GRAPH_SUFFIXES)
     fmt = {"jpg": "jpeg", "dot": "gv"}.get(out.suffix.lower()[1:], out.suffix.lower()[1:])
     if fmt != "gv":
         _check_renderer("graph", fmt)
-    loss = load_example_loss(args.example)
-    if args.check:
-        drawing = check_graph(loss).draw(
+    if args.check:  # check_graph records the forward pass of the function it is given
+        drawing = check_graph(lambda: load_example_loss(args.example)).draw(
             notation=args.notation, rankdir=args.rankdir, max_nodes=args.max_nodes
         )
     else:
-        if args.after_backward:
-            loss.backward()
+        # recorded on purpose: values of intermediates and the gradient on every edge
+        with record() as rec:
+            loss = load_example_loss(args.example)
+            if args.after_backward:
+                loss.backward()
         drawing = draw(
             loss,
             show_data=args.show_data,
@@ -118,6 +121,7 @@ def graph_command(args: argparse.Namespace) -> int:
             notation=args.notation,
             rankdir=args.rankdir,
             max_nodes=args.max_nodes,
+            recording=rec,
         )
     replaced = out.exists()
     render(drawing, out, format=fmt)
@@ -185,12 +189,12 @@ def add_subcommands(subparsers: Any) -> None:
         "--notation", choices=["math"], default=None, help="label MLPs as W[l], b[l], Z[l], A[l]"
     )
     common.add_argument(
-        "--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction"
+        "--rankdir", choices=["TB", "LR", "BT", "RL"], default="TB", help="layout direction"
     )
     common.add_argument(
         "--max-nodes",
         type=positive_int,
-        default=None,
+        default=MAX_NODES,
         help="collapse modules / repeated chains above this many nodes",
     )
 
@@ -210,7 +214,7 @@ def add_subcommands(subparsers: Any) -> None:
     g.add_argument(
         "--after-backward",
         action="store_true",
-        help="run backward first and show each gradient's shape and norm",
+        help="run backward first and show the gradient on every edge (shape, norm)",
     )
     g.add_argument("--show-data", action="store_true", help="show min/mean/max of values")
     g.add_argument(

@@ -99,6 +99,7 @@ def render(
     """
     out = Path(path)
     fmt = format or (out.suffix[1:].lower() if out.suffix else "svg")
+    fmt = "jpeg" if fmt == "jpg" else fmt  # the usual suffix of the format Graphviz calls jpeg
     if fmt == "dot" or fmt == "gv":
         data = (graph if isinstance(graph, str) else graph.source).encode("utf-8")
     else:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_nn.viz._graph import fmt_num, fmt_shape
-from tinygrad_nn.viz.drawing import Decorations, Drawing, build
+from tinygrad_nn.viz._graph import Vertex, fmt_num, fmt_shape, is_op, vertex
+from tinygrad_nn.viz.drawing import Decorations, Drawing, Graph, build, read_graph, rule_lines
 from tinygrad_nn.viz.rendering import pipe
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 PROCESSED = {"fillcolor": "#ffb347", "penwidth": "3", "color": "#c25e00"}
 FLOW = {"color": "#e67e00", "fontcolor": "#c25e00", "penwidth": "2.5"}
+GIF_WIDTH = 1400  # frames wider than this are scaled down
 
 
 @dataclass
@@ -38,34 +39,47 @@ class BackwardFrame:
     index: int
     count: int  # number of steps in the sweep
     root: Tensor
-    tensor: Tensor  # the tensor whose op was processed
+    tensor: Tensor | None  # the tensor whose op was processed, if the program holds it
     op: Op
-    grad_output: np.ndarray  # dL/d(tensor): everything it had accumulated
-    input_grads: tuple[np.ndarray | None, ...]  # sent to op.parents, at their shapes
-    accumulated: dict[int, np.ndarray] = field(repr=False)  # id(tensor) -> grad so far
-    contributions: dict[int, int] = field(repr=False)  # id(tensor) -> contributions so far
+    grad_output: np.ndarray  # dL/d(op's output): everything it had accumulated
+    input_grads: tuple[np.ndarray | None, ...]  # sent to op.inputs, at their shapes
+    accumulated: dict[int, np.ndarray] = field(repr=False)  # id(vertex) -> grad so far
+    contributions: dict[int, int] = field(repr=False)  # id(vertex) -> contributions so far
 
-    def grad(self, t: Tensor) -> np.ndarray | None:
-        """Gradient accumulated into `t` (this backward only) after this step."""
-        return self.accumulated.get(id(t))
+    def grad(self, t: Tensor | Vertex) -> np.ndarray | None:
+        """Gradient accumulated into `t` (a tensor or an op; this backward only) after this step."""
+        return self.accumulated.get(id(_vertex(t)))
 
-    def describe(self) -> str:
+    def uses(self, t: Tensor | Vertex) -> int:
+        """How many contributions `t`'s gradient has received so far."""
+        return self.contributions.get(id(_vertex(t)), 0)
+
+    def describe(self, graph: Graph | None = None) -> str:
+        """'step 3/9: backward of A[2] = relu: dZ[2] = dA[2] * [Z[2] > 0]' (the caption)."""
+        g = graph or read_graph(self.root)
+        names = g.names
+        shown = g.folded.get(id(self.op))
+        if shown is not None:  # a transpose drawn on the edge of its parameter
+            what = f"{names.of(self.op)} (transpose)"
+        elif id(self.op) in names.name:
+            what = f"{names.of(self.op)} = {self.op.name}"
+        else:
+            what = self.op.name
+        head = f"step {self.index + 1}/{self.count}: backward of {what}"
+        if names.math:
+            rules = rule_lines(self.op, g)
+            return f"{head}: " + "; ".join(rules) if rules else head
         sent = [
-            f"{_name(p)} {fmt_shape(g.shape)}"
-            for p, g in zip(self.op.parents, self.input_grads, strict=True)
-            if g is not None
+            f"{names.grad_of(p)} {fmt_shape(gr.shape)} to {names.of(p)}"
+            for p, gr in zip(self.op.inputs, self.input_grads, strict=True)
+            if gr is not None
         ]
         to = ", ".join(sent) if sent else "nothing (no input needs grad)"
-        return (
-            f"step {self.index + 1}/{self.count}: backward of {self.op.name} "
-            f"{fmt_shape(self.tensor.shape)} sends gradients to {to}"
-        )
+        return f"{head} {fmt_shape(self.op.shape)} sends {to}"
 
 
-def _name(t: Tensor) -> str:
-    if t.name:
-        return t.name
-    return t._op.name if t._op is not None else ("constant" if t.data.ndim == 0 else "input")
+def _vertex(t: Any) -> Vertex:
+    return t if is_op(t) or t._op is None else vertex(t)
 
 
 def backward_frames(
@@ -74,6 +88,8 @@ def backward_frames(
     """Run `loss.backward(grad, retain_graph)` through the engine and return one frame per step.
 
     This is a real backward: leaves' `.grad` accumulate exactly as with `loss.backward()`.
+    The frames keep the gradients of every step (that is what they are for) and the graph's
+    ops, not the dropped intermediate tensors.
     """
     from tinygrad_nn.autograd import backward_steps
 
@@ -83,11 +99,12 @@ def backward_frames(
         if grad is None
         else np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=loss.data.dtype)
     )
-    accumulated: dict[int, np.ndarray] = {id(loss): seed.copy()}
-    contributions: dict[int, int] = {id(loss): 1}
+    top = vertex(loss)
+    accumulated: dict[int, np.ndarray] = {id(top): seed.copy()}
+    contributions: dict[int, int] = {id(top): 1}
     frames: list[BackwardFrame] = []
     for k, step in enumerate(steps):
-        for p, g in zip(step.op.parents, step.input_grads, strict=True):
+        for p, g in zip(step.op.inputs, step.input_grads, strict=True):
             if g is None:
                 continue
             prev = accumulated.get(id(p))
@@ -109,32 +126,49 @@ def backward_frames(
     return frames
 
 
-def draw_frame(frame: BackwardFrame, final: BackwardFrame | None = None, **draw_kw: Any) -> Drawing:
+def draw_frame(
+    frame: BackwardFrame,
+    final: BackwardFrame | None = None,
+    graph: Graph | None = None,
+    **draw_kw: Any,
+) -> Drawing:
     """The graph at this step: processed node in orange, gradient-carrying edges highlighted,
     each node's accumulated gradient so far; `final` (the last frame) lets not-yet-reached
     nodes show a placeholder line so the layout stays put from frame to frame."""
-    deco = Decorations(grads=frame.accumulated, title=frame.describe())
-    deco.node_attrs[id(frame.tensor)] = dict(PROCESSED)
-    deco.node_lines[id(frame.tensor)] = [
-        (f"processing: dZ ‖·‖ {_norm(frame.grad_output)}", "#c25e00")
-    ]
+    g = graph or read_graph(frame.root, draw_kw.get("notation"))
+    names = g.names
+    deco = Decorations(grads=frame.accumulated, title=frame.describe(g))
+    op = frame.op
+    flows: list[tuple[tuple[int, int, int], np.ndarray, Vertex]] = []  # edge, grad, receiver
+    leaf = g.folded.get(id(op))
+    if leaf is not None:  # a transpose drawn on the edges from its parameter: light those up
+        (gr,) = frame.input_grads
+        for c in g.consumers.get(id(leaf), []):
+            for i, p in enumerate(c.inputs):
+                if p is op and gr is not None:
+                    flows.append(((id(op), id(c), i), gr, leaf))
+    else:
+        deco.node_attrs[id(op)] = dict(PROCESSED, id="current")
+        deco.node_lines[id(op)] = [
+            (f"processing: {names.grad_of(op)} norm {_norm(frame.grad_output)}", "#c25e00")
+        ]
+        for i, (p, gr) in enumerate(zip(op.inputs, frame.input_grads, strict=True)):
+            if gr is not None:
+                flows.append(((id(p), id(op), i), gr, p))
+    for k, (key, gr, receiver) in enumerate(flows):
+        label = f"{names.grad_of(receiver)} {fmt_shape(gr.shape)} norm {_norm(gr)}"
+        deco.edge_attrs[key] = dict(FLOW, label=label)
+        if leaf is not None and k == 0:
+            deco.edge_attrs[key]["id"] = "current"  # where the page scrolls to
     for tid, n in frame.contributions.items():
         if n >= 2:
-            deco.node_lines.setdefault(tid, []).append((f"grad accumulated from {n} uses", "w"))
+            deco.node_lines.setdefault(tid, []).append((f"grad summed from {n} uses", "w"))
     if final is not None:
         for tid in final.accumulated:
             if tid not in frame.accumulated:
                 deco.node_lines.setdefault(tid, []).append(("grad: not reached yet", "#999999"))
-    for i, (p, g) in enumerate(zip(frame.op.parents, frame.input_grads, strict=True)):
-        if g is not None:
-            deco.edge_attrs[(id(p), id(frame.tensor), i)] = dict(
-                FLOW, label=f"grad ← {fmt_shape(g.shape)} ‖·‖ {_norm(g)}", dir="back"
-            )
     deco.legend.append(
-        (
-            "node being processed",
-            dict(shape="box", style="filled", **{k: v for k, v in PROCESSED.items()}),
-        )
+        ("being processed", dict(shape="box", style="filled", **dict(PROCESSED.items())))
     )
     draw_kw.setdefault("show_grad", True)
     return build(frame.root, deco=deco, **draw_kw)
@@ -157,7 +191,8 @@ def render_frames(
 ) -> list[bytes]:
     """Each frame rendered (`svg` or `png` bytes)."""
     frames = _frames_of(source)
-    return [pipe(draw_frame(f, frames[-1], **draw_kw), format) for f in frames]
+    g = read_graph(frames[0].root, draw_kw.get("notation"))
+    return [pipe(draw_frame(f, frames[-1], graph=g, **draw_kw), format) for f in frames]
 
 
 _PROLOG = re.compile(rb"^.*?(?=<svg)", re.S)
@@ -184,16 +219,18 @@ def replay_html(
     the frames with buttons, a slider and the arrow keys."""
     frames = _frames_of(source)
     svgs = render_frames(frames, "svg", **draw_kw)
+    g = read_graph(frames[0].root, draw_kw.get("notation"))
+    captions = [f.describe(g) for f in frames]
     slides = "\n".join(
-        f'<div class="frame" data-caption="{html.escape(f.describe())}"'
+        f'<div class="frame" data-caption="{html.escape(c)}"'
         f"{'' if k == 0 else ' hidden'}>{_PROLOG.sub(b'', s).decode('utf-8')}</div>"
-        for k, (f, s) in enumerate(zip(frames, svgs, strict=True))
+        for k, (c, s) in enumerate(zip(captions, svgs, strict=True))
     )
     return _PAGE.format(
         title=html.escape(title),
         n_max=len(frames) - 1,
         slides=slides,
-        captions=json.dumps([f.describe() for f in frames]),
+        captions=json.dumps(captions),
     )
 
 
@@ -230,6 +267,10 @@ def save_replay_gif(
         Image.open(io.BytesIO(png)).convert("RGB")
         for png in render_frames(source, "png", **draw_kw)
     ]
+    images = [
+        i if i.width <= GIF_WIDTH else i.resize((GIF_WIDTH, round(i.height * GIF_WIDTH / i.width)))
+        for i in images
+    ]
     width, height = max(i.width for i in images), max(i.height for i in images)
     padded = []
     for img in images:
@@ -245,40 +286,73 @@ def save_replay_gif(
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
-#bar {{ position: sticky; top: 0; background: #fff; padding: .5em 0;
-        border-bottom: 1px solid #ddd; }}
-#bar button {{ font-size: 1em; min-width: 2.5em; }}
-#slider {{ width: 40%; vertical-align: middle; }}
-#caption {{ margin-top: .4em; color: #333; }}
-.frame svg {{ max-width: 100%; height: auto; }}
+html, body {{ margin: 0; height: 100%; font-family: Helvetica, Arial, sans-serif; }}
+#bar {{ position: fixed; top: 0; left: 0; right: 0; height: 84px; box-sizing: border-box;
+        padding: 8px 12px; background: #fff; border-bottom: 1px solid #ddd; z-index: 1; }}
+#bar h1 {{ font-size: 16px; margin: 0 1em 0 0; display: inline; }}
+#bar button {{ font-size: 14px; min-width: 2.5em; }}
+#slider {{ width: 30%; vertical-align: middle; }}
+#caption {{ margin-top: 6px; color: #222; font-size: 15px; white-space: nowrap;
+            overflow: hidden; text-overflow: ellipsis; }}
+#view {{ position: fixed; top: 84px; left: 0; right: 0; bottom: 0; overflow: auto;
+         cursor: grab; }}
+.frame svg {{ display: block; margin: 0 auto; }}
 </style></head><body>
-<h1 style="font-size:1.2em">{title}</h1>
 <div id="bar">
-<button id="first" title="first step (Home)">&laquo; first</button>
+<h1>{title}</h1>
+<button id="first" title="first step (Home)">&laquo;</button>
 <button id="prev" title="previous step (left arrow)">&lsaquo; prev</button>
 <button id="play" title="play / pause (space)">play</button>
 <button id="next" title="next step (right arrow)">next &rsaquo;</button>
-<button id="last" title="last step (End)">last &raquo;</button>
+<button id="last" title="last step (End)">&raquo;</button>
 <input id="slider" type="range" min="0" max="{n_max}" value="0">
 <span id="counter"></span>
+<button id="zoomout" title="zoom out (-)">&minus;</button>
+<button id="zoom1" title="actual size (0)">100%</button>
+<button id="zoomin" title="zoom in (+)">+</button>
+<button id="fit" title="whole graph (f)">fit</button>
 <div id="caption"></div>
 </div>
+<div id="view">
 {slides}
+</div>
 <script>
 (function () {{
   var frames = document.querySelectorAll('.frame');
   var captions = {captions};
   var slider = document.getElementById('slider');
-  var k = 0, timer = null;
+  var view = document.getElementById('view');
+  var k = 0, timer = null, zoom = null;  // null: as large as fits the width, at most 100%
+  function natural(svg) {{  // Graphviz writes its size in pt: 1pt = 4/3 px
+    return [parseFloat(svg.getAttribute('width')) * 4 / 3,
+            parseFloat(svg.getAttribute('height')) * 4 / 3];
+  }}
+  function size(f) {{
+    var svg = f.querySelector('svg'), wh = natural(svg);
+    var z = zoom === null ? Math.min(1, (view.clientWidth - 16) / wh[0]) : zoom;
+    svg.style.width = (wh[0] * z) + 'px';
+    svg.style.height = (wh[1] * z) + 'px';
+  }}
+  function focus(f) {{  // keep the current op (and its neighbours) in the middle of the view
+    var node = f.querySelector('#current');
+    if (!node) return;
+    var r = node.getBoundingClientRect(), v = view.getBoundingClientRect();
+    view.scrollTop += (r.top + r.height / 2) - (v.top + view.clientHeight / 2);
+    view.scrollLeft += (r.left + r.width / 2) - (v.left + view.clientWidth / 2);
+  }}
   function show(i) {{
     k = Math.max(0, Math.min(frames.length - 1, i));
     frames.forEach(function (f, j) {{ f.hidden = j !== k; }});
+    size(frames[k]);
+    focus(frames[k]);
     slider.value = k;
     document.getElementById('counter').textContent = (k + 1) + ' / ' + frames.length;
-    document.getElementById('caption').textContent = captions[k];
+    var caption = document.getElementById('caption');
+    caption.textContent = captions[k];
+    caption.title = captions[k];
     if (history.replaceState) history.replaceState(null, '', '#' + (k + 1));
   }}
+  function setZoom(z) {{ zoom = z; show(k); }}
   function play() {{
     var button = document.getElementById('play');
     if (timer) {{ clearInterval(timer); timer = null; button.textContent = 'play'; return; }}
@@ -290,19 +364,44 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
       }} else show(k + 1);
     }}, 1200);
   }}
+  function current() {{ return zoom === null ? Math.min(1, (view.clientWidth - 16) /
+      natural(frames[k].querySelector('svg'))[0]) : zoom; }}
+  function fit() {{
+    var wh = natural(frames[k].querySelector('svg'));
+    setZoom(Math.min((view.clientWidth - 16) / wh[0], (view.clientHeight - 16) / wh[1]));
+  }}
   document.getElementById('first').onclick = function () {{ show(0); }};
   document.getElementById('prev').onclick = function () {{ show(k - 1); }};
   document.getElementById('next').onclick = function () {{ show(k + 1); }};
   document.getElementById('last').onclick = function () {{ show(frames.length - 1); }};
   document.getElementById('play').onclick = play;
+  document.getElementById('zoomin').onclick = function () {{ setZoom(current() * 1.25); }};
+  document.getElementById('zoomout').onclick = function () {{ setZoom(current() / 1.25); }};
+  document.getElementById('zoom1').onclick = function () {{ setZoom(1); }};
+  document.getElementById('fit').onclick = fit;
   slider.oninput = function () {{ show(parseInt(slider.value, 10)); }};
+  var drag = null;  // pan by dragging the picture
+  view.onmousedown = function (e) {{
+    drag = [e.clientX, e.clientY, view.scrollLeft, view.scrollTop];
+  }};
+  window.onmouseup = function () {{ drag = null; }};
+  view.onmousemove = function (e) {{
+    if (!drag) return;
+    view.scrollLeft = drag[2] - (e.clientX - drag[0]);
+    view.scrollTop = drag[3] - (e.clientY - drag[1]);
+  }};
   document.addEventListener('keydown', function (e) {{
     if (e.key === 'ArrowRight') show(k + 1);
     else if (e.key === 'ArrowLeft') show(k - 1);
     else if (e.key === 'Home') show(0);
     else if (e.key === 'End') show(frames.length - 1);
+    else if (e.key === '+' || e.key === '=') setZoom(current() * 1.25);
+    else if (e.key === '-') setZoom(current() / 1.25);
+    else if (e.key === '0') setZoom(1);
+    else if (e.key === 'f') fit();
     else if (e.key === ' ') {{ e.preventDefault(); play(); }}
   }});
+  window.onresize = function () {{ show(k); }};
   var start = parseInt(location.hash.slice(1), 10);  // replay.html#3 opens at step 3
   show(isNaN(start) ? 0 : start - 1);
 }})();
