@@ -41,6 +41,10 @@ def _namespace(lib: Any, data: dict[str, Any]) -> dict[str, Any]:
         "nn": torch.nn if is_torch else tinygrad_nn.nn,
         "F": torch.nn.functional if is_torch else tinygrad_nn.functional,
         "optim": torch.optim if is_torch else tinygrad_nn.optim,
+        # from torch.utils.data import DataLoader, Dataset, TensorDataset
+        "DataLoader": (torch.utils.data if is_torch else tinygrad_nn.data).DataLoader,
+        "Dataset": (torch.utils.data if is_torch else tinygrad_nn.data).Dataset,
+        "TensorDataset": (torch.utils.data if is_torch else tinygrad_nn.data).TensorDataset,
         "np": np,
         "math": math,
         "__name__": "parity_program",
@@ -460,6 +464,91 @@ PROGRAMS = [
             "argmax",
         ),
         data=lambda: {"A": np.random.default_rng(14).standard_normal((4, 2))},
+    ),
+    Program(
+        "Optimizing Model Parameters: DataLoader over a Dataset, as the tutorial writes it",
+        """
+        class ImageDataset(Dataset):
+            def __init__(self, images, labels):
+                self.images = images
+                self.labels = labels
+
+            def __len__(self):
+                return len(self.labels)
+
+            def __getitem__(self, idx):
+                return torch.from_numpy(self.images[idx]), int(self.labels[idx])
+
+        class NeuralNetwork(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.linear_relu_stack = nn.Sequential(
+                    nn.Linear(28*28, 32), nn.ReLU(), nn.Linear(32, 10),
+                )
+
+            def forward(self, x):
+                return self.linear_relu_stack(self.flatten(x))
+
+        model = NeuralNetwork()
+        # -- same initial values --
+        learning_rate = 1e-2
+        batch_size = 4
+        epochs = 2
+        train_dataloader = DataLoader(ImageDataset(images, labels), batch_size=batch_size)
+        test_data = TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+        test_dataloader = torch.utils.data.DataLoader(test_data, batch_size=5)
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+
+        def train_loop(dataloader, model, loss_fn, optimizer):
+            size = len(dataloader.dataset)
+            model.train()
+            out = []
+            for batch, (X, y) in enumerate(dataloader):
+                pred = model(X)
+                loss = loss_fn(pred, y)
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                loss, current = loss.item(), batch * batch_size + len(X)
+                out.append((loss, current, size))
+            return out
+
+        def test_loop(dataloader, model, loss_fn):
+            model.eval()
+            size = len(dataloader.dataset)
+            num_batches = len(dataloader)
+            test_loss, correct = 0, 0
+            with torch.no_grad():
+                for X, y in dataloader:
+                    pred = model(X)
+                    test_loss += loss_fn(pred, y).item()
+                    correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+            return test_loss / num_batches, correct / size
+
+        history = []
+        for t in range(epochs):
+            history.append((train_loop(train_dataloader, model, loss_fn, optimizer),
+                            test_loop(test_dataloader, model, loss_fn)))
+        X0, y0 = next(iter(train_dataloader))
+        batch_info = (X0.shape, X0.dtype, y0.dtype, len(train_dataloader))
+        """,
+        ("history", "batch_info", "model.state_dict()"),
+        data=_images,
+        sync=("model",),
+    ),
+    Program(
+        "idiom: a batch of 2 rows, values, indices = x.max(1)",
+        """
+        x = torch.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
+        values, indices = x.max(1)
+        row_max = x.max(dim=1).values
+        column = x.max(0)
+        overall = x.max()
+        (values.sum() + overall).backward()
+        """,
+        ("values", "indices", "row_max", "column.values", "column.indices", "overall", "x.grad"),
     ),
     Program(
         "idiom: cross-entropy on (N, C, L) logits, class dim 1",
