@@ -17,7 +17,7 @@ def test_item_of_a_non_scalar_names_the_shape(shape: tuple[int, ...]) -> None:
     with pytest.raises(RuntimeError, match=rf"item: .* has shape {re.escape(str(shape))}") as info:
         t.item()
     assert isinstance(info.value, ValueError)  # NumPy code catching ValueError still works
-    assert f"({t.size} elements)" in str(info.value)
+    assert f"({t.numel()} elements)" in str(info.value)
 
 
 @pytest.mark.parametrize("shape", [(), (1,), (1, 1, 1)])

@@ -49,7 +49,7 @@ def test_attributes_and_conversions() -> None:
     assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     y = (t * 2).sum()
     assert y.op == "sum" and not y.is_leaf and y.item() == 20.0
-    assert "op=sum" in repr(y) and "shape=()" in repr(y) and "float32" in repr(y)
+    assert "grad_fn=<SumBackward>" in repr(y) and "shape=()" in repr(y) and "float32" in repr(y)
     assert "name='W'" in repr(t) and "requires_grad=True" in repr(t)
     assert isinstance(t.numpy(), np.ndarray)
     assert np.asarray(t) is t.data and np.asarray(t, dtype=np.float64).dtype == np.float64
@@ -753,6 +753,20 @@ def test_python_data_is_typed_as_torch_tensor() -> None:
     assert Tensor([1.0, 2]).dtype == np.float32 and Tensor(2.5).dtype == np.float32
     assert Tensor([True, False]).dtype == np.bool_
     assert Tensor(np.array([1, 2], np.int32)).dtype == np.int32  # arrays keep theirs
+
+
+def test_repr_shows_the_grad_function() -> None:
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    assert repr(x * 2).endswith("dtype=float64, grad_fn=<MulBackward>)")
+    assert repr(x).endswith("requires_grad=True)")
+
+
+def test_mean_var_std_of_integers_say_to_convert() -> None:
+    labels = Tensor([0, 2, 1])
+    for name in ("mean", "var", "std"):
+        with pytest.raises(TypeError, match=rf"{name}: needs a floating tensor, got dtype int64"):
+            getattr(labels, name)()
+    assert labels.float().mean().item() == 1.0 and (labels == 2).float().mean().dtype == np.float32
 
 
 def test_scalar_promotion_as_pytorch() -> None:

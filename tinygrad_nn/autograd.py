@@ -682,7 +682,7 @@ class Tensor:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=50)
         extra = f", shape={self.shape}, dtype={self.dtype}"
         if self._op is not None:
-            extra += f", op={self._op.name}"
+            extra += f", grad_fn={self._op!r}"
         elif self._requires_grad:
             extra += ", requires_grad=True"
         if self.name:
@@ -1054,6 +1054,8 @@ class Tensor:
         axis: int | tuple[int, ...] | None = None,
         keepdims: bool | None = None,
     ) -> Tensor:
+        if self.data.dtype.kind not in "fc":
+            _needs_float("mean", self)
         return self._reduce(ops.Mean, dim, keepdim, axis, keepdims)
 
     def var(
@@ -1084,6 +1086,8 @@ class Tensor:
         keepdims: Any,
         ddof: Any,
     ) -> Tensor:
+        if self.data.dtype.kind not in "fc":
+            _needs_float(name, self)
         if isinstance(dim, bool):  # var(False): PyTorch's older (unbiased) form
             dim, unbiased = None, dim
         given = [c for c in (unbiased, correction, ddof) if c is not None]
@@ -1544,6 +1548,13 @@ def _keep_arg(op: str, keepdim: bool | None, keepdims: bool | None) -> bool:
     if keepdim is not None:
         raise TypeError(f"{op}: give keepdim= or keepdims= (the same thing), not both")
     return bool(keepdims)
+
+
+def _needs_float(op: str, t: Tensor) -> None:
+    raise TypeError(
+        f"{op}: needs a floating tensor, got dtype {t.data.dtype} (as in PyTorch); write "
+        f"x.float().{op}()"
+    )
 
 
 def _check_device(device: Any) -> None:

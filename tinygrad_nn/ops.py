@@ -322,6 +322,10 @@ class PowTensor(Op):
 
     __slots__ = ()
     name = "pow_tensor"
+    arg_names = ("base", "exponent")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} * {1} {0}^({1} - 1)", "d{1} = d{out} * {out} log({0})")
 
     def forward(self, a: Array, b: Array) -> Array:
         try:
@@ -348,6 +352,13 @@ class Maximum(Op):
 
     __slots__ = ()
     name = "maximum"
+    arg_names = ()
+    broadcasts = True
+    role = ""
+    grad_rule = (
+        "d{0} = d{out} where {0} > {1} (ties share)",
+        "d{1} = d{out} where {1} > {0} (ties share)",
+    )
     pick: ClassVar[Callable[..., Array]] = staticmethod(np.maximum)
 
     def forward(self, a: Array, b: Array) -> Array:
@@ -371,6 +382,13 @@ class Minimum(Maximum):
 
     __slots__ = ()
     name = "minimum"
+    arg_names = ()
+    broadcasts = True
+    role = ""
+    grad_rule = (
+        "d{0} = d{out} where {0} < {1} (ties share)",
+        "d{1} = d{out} where {1} < {0} (ties share)",
+    )
     pick: ClassVar[Callable[..., Array]] = staticmethod(np.minimum)
 
 
@@ -379,6 +397,10 @@ class Where(Op):
 
     __slots__ = ()
     name = "where"
+    arg_names = ("if true", "if false")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out} where condition", "d{1} = d{out} where not condition")
 
     def forward(self, a: Array, b: Array, *, condition: Array) -> Array:
         try:
@@ -444,6 +466,10 @@ class Sin(Op):
 
     __slots__ = ()
     name = "sin"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * cos({0})",)
     elementwise = True
 
     def forward(self, a: Array) -> Array:
@@ -459,6 +485,10 @@ class Cos(Op):
 
     __slots__ = ()
     name = "cos"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = -d{out} * sin({0})",)
     elementwise = True
 
     def forward(self, a: Array) -> Array:
@@ -721,6 +751,10 @@ class Var(Op):
 
     __slots__ = ()
     name = "var"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * 2 ({0} - mean {0}) / (n - {correction})",)
 
     def forward(
         self, a: Array, *, axis: tuple[int, ...], keepdims: bool, correction: float
@@ -743,6 +777,10 @@ class Gather(Op):
 
     __slots__ = ()
     name = "gather"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} put back at the index, 0 elsewhere",)
 
     def forward(self, a: Array, *, index: Array, axis: int) -> Array:
         self.saved = a.shape
@@ -817,6 +855,10 @@ class Expand(Op):
 
     __slots__ = ()
     name = "expand"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} summed over the expanded axes",)
 
     def forward(self, a: Array, *, shape: tuple[int, ...]) -> Array:
         try:

@@ -721,7 +721,8 @@ def _vertex_lines(
     """Label lines of a vertex: title, shape (and dtype), op parameters, value, gradient."""
     value = value_of(v)
     if kind == "constant":  # (as written: 1.0001 is not 1)
-        return [(f"{value.item():.6g}" if value.dtype.kind == "f" else data_summary(value), "")]  # type: ignore[union-attr]
+        assert value is not None  # a constant is a leaf: its data is always there
+        return [(f"{value.item():.6g}" if value.dtype.kind == "f" else data_summary(value), "")]
     names = g.names
     math = names.math.get(id(v))
     lines: list[tuple[str, str]] = []
