@@ -9,12 +9,8 @@ draw from the default generator (``tinygrad_nn.manual_seed``). Dtypes are NumPy 
 
 from __future__ import annotations
 
-import json
 import operator
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -674,6 +670,11 @@ def save(obj: Any, f: Any) -> None:
     The file is a NumPy ``.npz`` archive: the arrays, plus the structure as JSON, so loading
     it runs no code (no pickle). Writing to a path is atomic.
     """
+    import json  # here, not at the top: `import tinygrad_nn` stays fast
+    import os
+    import tempfile
+    from pathlib import Path
+
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, arrays)
     arrays["__structure__"] = np.array(json.dumps(structure))
@@ -693,6 +694,9 @@ def save(obj: Any, f: Any) -> None:
 
 def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
     """Read what ``save`` wrote; tensors come back as Tensors, arrays as arrays."""
+    import json
+    from pathlib import Path
+
     if map_location is not None and not callable(map_location):
         _check_device("load", map_location)
     source = f if hasattr(f, "read") else Path(f)
