@@ -401,3 +401,14 @@ def test_softmax_without_dim_refuses_a_guess_on_3d() -> None:
 def test_linear_checks_its_shapes() -> None:
     with pytest.raises(ValueError, match=r"linear: input of shape \(2, 3\) and weight of shape"):
         F.linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 5))))
+
+
+def test_bce_with_logits_weights_must_broadcast_to_the_input() -> None:
+    z = Tensor(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(z, np.zeros((3, 4)), pos_weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 3, 4\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(z, np.zeros((3, 4)), np.ones((2, 3, 4)))
+    plain = F.binary_cross_entropy_with_logits(z, np.ones((3, 4))).item()
+    doubled = F.binary_cross_entropy_with_logits(z, np.ones((3, 4)), pos_weight=np.full(4, 2.0))
+    assert doubled.item() == pytest.approx(2 * plain, rel=1e-12)  # q scales the y = 1 term

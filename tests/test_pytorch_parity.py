@@ -740,6 +740,55 @@ PROGRAMS = [
         sync=("model",),
     ),
     Program(
+        "Saving and loading a general checkpoint: model, optimizer and scheduler resume",
+        """
+        def make():
+            net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+            opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+            sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+            return net, opt, sched
+
+        net, optimizer, scheduler = make()
+        # -- same initial values --
+        x, y = torch.from_numpy(X), torch.from_numpy(Y)
+
+        def train(net, optimizer, scheduler, steps):
+            out = []
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss = F.cross_entropy(net(x), y)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                out.append(loss.item())
+            return out
+
+        first = train(net, optimizer, scheduler, 3)
+        torch.save({
+            "epoch": 3,
+            "model_state_dict": net.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(),
+            "scheduler_state_dict": scheduler.state_dict(),
+            "loss": first[-1],
+        }, "checkpoint.tar")
+        model, opt2, sched2 = make()
+        checkpoint = torch.load("checkpoint.tar", weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        opt2.load_state_dict(checkpoint["optimizer_state_dict"])
+        sched2.load_state_dict(checkpoint["scheduler_state_dict"])
+        epoch, loss = checkpoint["epoch"], checkpoint["loss"]
+        model.train()
+        resumed = train(model, opt2, sched2, 3)
+        lr = sched2.get_last_lr()
+        """,
+        ("first", "resumed", "lr", "epoch", "loss", "model.state_dict()"),
+        data=lambda: {
+            "X": np.random.default_rng(15).standard_normal((6, 4)).astype(np.float32),
+            "Y": np.random.default_rng(16).integers(0, 3, 6),
+        },
+        sync=("net",),
+    ),
+    Program(
         "idiom: freezing a layer keeps it in state_dict",
         """
         model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))

@@ -358,13 +358,53 @@ def _check_unit_interval(fn: str, what: str, values: np.ndarray, hint: str) -> N
 
 
 def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Any, reduction: str = "mean"
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
 ) -> Tensor:
-    """binary_cross_entropy(sigmoid(logits), target) computed stably from the logits."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    y = _target(target, logits)
-    _same_shape("binary_cross_entropy_with_logits", logits, y, "logits")
-    return apply(ops.BCEWithLogits, logits, y, reduction=reduction)
+    """binary_cross_entropy(sigmoid(input), target) computed stably from the logits.
+
+    Per element, with s = softplus(-z) = -log sigma(z):  l = w ((1 - y) z + (1 + (q - 1) y) s),
+    i.e. -w (q y log sigma(z) + (1 - y) log(1 - sigma(z))), where ``pos_weight`` q (default 1)
+    broadcasts along the last dim and ``weight`` w (default 1) to the input's shape; the
+    mean is over elements, as in PyTorch.
+    """
+    fn = "binary_cross_entropy_with_logits"
+    reduction = _reduction(fn, size_average, reduce, reduction)
+    y = _target(target, input)
+    _same_shape(fn, input, y, "logits")
+    if weight is None and pos_weight is None:
+        return apply(ops.BCEWithLogits, input, y, reduction=reduction)
+    loss = apply(ops.BCEWithLogits, input, y, reduction="none")
+    if pos_weight is not None:  # + (q - 1) y s, with s the loss against a target of ones
+        q = _broadcast_weight(fn, "pos_weight", pos_weight, input)
+        ones = Tensor(np.ones(input.shape, input.dtype))
+        softplus = apply(ops.BCEWithLogits, input, ones, reduction="none")
+        loss = loss + softplus * Tensor((q - 1) * y.data)
+    if weight is not None:
+        loss = loss * Tensor(_broadcast_weight(fn, "weight", weight, input))
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _broadcast_weight(fn: str, what: str, weight: Any, like: Tensor) -> np.ndarray:
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: {what} must hold numbers, got dtype {w.dtype}")
+    try:
+        shape = np.broadcast_shapes(w.shape, like.shape)
+    except ValueError:
+        shape = None
+    if shape != like.shape:
+        raise ValueError(
+            f"{fn}: {what} of shape {w.shape} does not broadcast to the input's shape {like.shape}"
+        )
+    return w.astype(like.dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------- helpers
