@@ -205,3 +205,88 @@ def test_render_accepts_jpg_and_refuses_unknown_formats_without_writing(tmp_path
     with pytest.raises(ValueError, match="format 'bmp' not supported"):
         rendering.render(source, tmp_path / "g.bmp")
     assert not (tmp_path / "g.bmp").exists()
+
+
+# ---- shapes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda t: t.reshape(2.5, 2), r"reshape: expected integer sizes, got \(2.5, 2\)"),
+        (lambda t: t.reshape((3.0, 2)), r"reshape: expected integer sizes"),
+        (lambda t: t.reshape("3", 2), r"reshape: expected integer sizes"),
+        (lambda t: t.reshape(None), r"reshape: expected integer sizes"),
+        (lambda t: t.permute(0.0, 1), r"permute: expected integer sizes"),
+        (lambda t: Tensor.zeros(2.5), r"zeros: expected integer sizes"),
+        (lambda t: Tensor.ones(2, 1.5), r"ones: expected integer sizes"),
+        (lambda t: Tensor.randn(2.5), r"randn: expected integer sizes"),
+    ],
+)
+def test_float_sizes_are_refused_not_truncated(call: object, message: str) -> None:
+    t = Tensor(np.ones((3, 2), np.float32))
+    with pytest.raises(TypeError, match=message):
+        call(t)  # type: ignore[operator]
+
+
+def test_numpy_integer_sizes_are_accepted() -> None:
+    t = Tensor(np.ones(6, np.float32))
+    assert t.reshape(np.int64(3), np.int32(2)).shape == (3, 2)
+    assert t.reshape([2, -1]).shape == (2, 3)
+
+
+# ---- fit ---------------------------------------------------------------------------------
+
+
+def _fit_setup() -> tuple[object, object, object, tuple[np.ndarray, np.ndarray]]:
+    import tinygrad_nn.functional as F
+    from tinygrad_nn import nn, optim
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16, 2)).astype(np.float32)
+    y = rng.integers(0, 2, 16)
+    model = nn.MLP([2, 4, 2], rng=0)
+    return model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epochs": -3}, "epochs must be an integer >= 0, got -3"),
+        ({"epochs": 2.5}, "epochs must be an integer >= 0, got 2.5"),
+        ({"epochs": True}, "epochs must be an integer"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+        ({"early_stopping": 0}, "early_stopping must be an integer >= 1"),
+        ({"checkpoint_every": 0}, "checkpoint_every must be an integer >= 1"),
+        ({"min_delta": float("nan")}, "min_delta must be a finite number >= 0"),
+        ({"min_delta": -1.0}, "min_delta must be a finite number >= 0"),
+        (
+            {"checkpoint_every": 1, "checkpoint_path": "/nonexistent/c{epoch}.npz"},
+            "folder '/nonexistent' does not exist",
+        ),
+        ({"checkpoint_every": 1, "checkpoint_path": "c{step}.npz"}, "must format with only"),
+    ],
+)
+def test_fit_refuses_bad_options_before_training(
+    kwargs: dict[str, object], message: str, tmp_path: Path
+) -> None:
+    from tinygrad_nn.train import fit
+
+    model, loss_fn, opt, data = _fit_setup()
+    before = model.state_dict()  # type: ignore[attr-defined]
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        fit(model, loss_fn, opt, data, progress=False, **kwargs)  # type: ignore[arg-type]
+    for k, v in model.state_dict().items():  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_fit_stops_when_the_loss_becomes_nan() -> None:
+    from tinygrad_nn import optim
+    from tinygrad_nn.train import fit
+
+    model, loss_fn, _, (X, y) = _fit_setup()
+    X = X.copy()
+    X[3, 0] = np.nan
+    opt = optim.SGD(model.parameters(), lr=0.1)  # type: ignore[attr-defined]
+    with pytest.raises(FloatingPointError, match="fit: the loss became nan at epoch 1, batch 1"):
+        fit(model, loss_fn, opt, (X, y), epochs=2, progress=False, shuffle=False)  # type: ignore[arg-type]

@@ -224,3 +224,33 @@ def test_numpy_error_settings_are_restored_after_detect_anomaly() -> None:
         warnings.simplefilter("error")
         with pytest.raises(RuntimeWarning):  # outside the block NumPy warns as usual
             Tensor([0.0]).log()
+
+
+@pytest.mark.parametrize("switch", ["set_grad_enabled", "inference_mode"])
+def test_torch_style_grad_switches_are_per_thread(switch: str) -> None:
+    inside, done = threading.Event(), threading.Event()
+
+    def evaluate() -> bool:
+        block = tn.set_grad_enabled(False) if switch == "set_grad_enabled" else tn.inference_mode()
+        with block:
+            inside.set()
+            done.wait(TIMEOUT)
+            return tn.is_grad_enabled()
+
+    thread, result = in_thread(evaluate)
+    assert inside.wait(TIMEOUT)
+    assert tn.is_grad_enabled() and (Tensor([1.0], requires_grad=True) * 2).requires_grad
+    done.set()
+    assert finish(thread, result) is False
+    assert tn.is_grad_enabled()
+
+
+def test_no_grad_as_a_decorator_in_threads() -> None:
+    @tn.no_grad()
+    def evaluate(x: Tensor) -> bool:
+        return (x * 2).requires_grad
+
+    x = Tensor([1.0], requires_grad=True)
+    started = [in_thread(lambda: evaluate(x)) for _ in range(4)]
+    assert [finish(t, r) for t, r in started] == [False] * 4
+    assert (x * 2).requires_grad

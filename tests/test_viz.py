@@ -417,3 +417,29 @@ def test_linear_helper_matches_manual_formula() -> None:
     lin = Linear(3, 2, np.random.default_rng(0))
     x = Tensor(np.ones((4, 3)))
     np.testing.assert_allclose(lin(x).data, x.data @ lin.weight.data.T + lin.bias.data)
+
+
+def test_drawing_a_large_mlp_keeps_no_memory_alive() -> None:
+    """A drawing reads shapes and names: the intermediates the program dropped stay freed."""
+    import gc
+    import tracemalloc
+
+    from tinygrad_nn import functional as F
+    from tinygrad_nn import nn
+
+    rng = np.random.default_rng(0)
+    model = nn.MLP([256, 512, 512, 10], rng=rng)
+    x = Tensor(rng.normal(size=(512, 256)).astype(np.float32), name="x")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        loss = F.cross_entropy(model(x), rng.integers(0, 10, 512))
+        loss.backward()  # releases what backward saved; the dropped intermediates are gone
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        draw(loss, show_data=True, notation="math").source  # noqa: B018
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 256 * 1024, (before, after)  # one activation alone is 1 MiB

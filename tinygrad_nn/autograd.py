@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -696,14 +697,14 @@ class Tensor:
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
         _check_device(device)
-        return Tensor(np.zeros(_shape(shape), dtype or _default_dtype), requires_grad)
+        return Tensor(np.zeros(_shape(shape, "zeros"), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def ones(
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
         _check_device(device)
-        return Tensor(np.ones(_shape(shape), dtype or _default_dtype), requires_grad)
+        return Tensor(np.ones(_shape(shape, "ones"), dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def randn(
@@ -714,7 +715,7 @@ class Tensor:
         device: Any = None,
     ) -> Tensor:
         _check_device(device)
-        data = as_rng(rng).standard_normal(_shape(shape))
+        data = as_rng(rng).standard_normal(_shape(shape, "randn"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
@@ -726,7 +727,7 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
     ) -> Tensor:
-        data = as_rng(rng).uniform(low, high, _shape(shape))
+        data = as_rng(rng).uniform(low, high, _shape(shape, "uniform"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
@@ -1226,7 +1227,7 @@ class Tensor:
         return self.data.ndim
 
     def reshape(self, *shape: Any) -> Tensor:
-        return apply(ops.Reshape, self, shape=_shape(shape))
+        return apply(ops.Reshape, self, shape=_shape(shape, "reshape"))
 
     def view(self, *shape: Any) -> Tensor:
         """Same as ``reshape`` (NumPy decides whether the result shares memory)."""
@@ -1267,7 +1268,7 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder the dims: output dim i is input dim ``dims[i]``."""
-        perm = _shape(dims)
+        perm = _shape(dims, "permute")
         ndim = self.data.ndim
         if len(perm) != ndim or sorted(p % max(ndim, 1) for p in perm) != list(range(ndim)):
             raise ValueError(
@@ -1318,7 +1319,7 @@ class Tensor:
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to ``sizes`` (-1 keeps a dim); new dims go in front, as PyTorch."""
-        target = _shape(sizes)
+        target = _shape(sizes, "expand")
         shape = self.data.shape
         lead = len(target) - len(shape)
         if lead < 0:
@@ -1573,11 +1574,15 @@ _TYPE_NAMES = {
 }  # fmt: skip
 
 
-def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept both f(2, 3) and f((2, 3))."""
+def _shape(shape: tuple[Any, ...], fn: str = "shape") -> tuple[int, ...]:
+    """Accept both f(2, 3) and f((2, 3)); sizes must be integers (2.5 is refused, not cut to 2)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    try:
+        return tuple(operator.index(n) for n in shape)
+    except TypeError:
+        sizes = tuple(type(n).__name__ for n in shape)
+        raise TypeError(f"{fn}: expected integer sizes, got {shape} (types {sizes})") from None
 
 
 def _data(x: Any) -> Any:

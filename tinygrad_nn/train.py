@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from tinygrad_nn.autograd import Tensor, no_grad
 from tinygrad_nn.data.loader import DataLoader, accuracy
 from tinygrad_nn.nn.module import Module
-from tinygrad_nn.nn.serialization import save
+from tinygrad_nn.nn.serialization import FORMATS, check_destination, save
 from tinygrad_nn.optim import LRScheduler, Optimizer
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
@@ -96,8 +97,27 @@ def fit(
     epochs to `checkpoint_path` (formatted with `epoch`). `metric(output, target)` defaults
     to classification accuracy; pass None to skip it.
     """
-    if epochs < 0:
-        raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
+    _check_int("epochs", epochs, 0)
+    _check_int("batch_size", batch_size, 1)
+    for option, given in (
+        ("early_stopping", early_stopping),
+        ("checkpoint_every", checkpoint_every),
+    ):
+        if given is not None:
+            _check_int(option, given, 1)
+    if not (isinstance(min_delta, (int, float)) and np.isfinite(min_delta) and min_delta >= 0):
+        raise ValueError(f"fit: min_delta must be a finite number >= 0, got {min_delta!r}")
+    if checkpoint_every is not None:  # a bad checkpoint path is found now, not after an epoch
+        try:
+            first = str(checkpoint_path).format(epoch=checkpoint_every)
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(
+                f"fit: checkpoint_path {str(checkpoint_path)!r} must format with only "
+                f"{{epoch}} ({e!r})"
+            ) from None
+        check_destination(first, "fit(checkpoint_path)")
+        if Path(first).suffix.lower() not in FORMATS:
+            raise ValueError(f"fit: checkpoint_path {first!r} must end in {' or '.join(FORMATS)}")
     if (
         isinstance(train_data, tuple)
         and len(train_data) == 2
@@ -128,7 +148,13 @@ def fit(
             loss.backward()
             optimizer.step()
             k = len(xb)
-            total_loss += float(loss.item()) * k
+            loss_value = float(loss.item())
+            if not np.isfinite(loss_value):
+                raise FloatingPointError(
+                    f"fit: the loss became {loss_value} at epoch {epoch}, batch {n // k + 1}; "
+                    "training diverged (try a smaller learning rate)"
+                )
+            total_loss += loss_value * k
             if metric is not None:
                 total_metric += metric(out, yb) * k
             n += k
@@ -169,6 +195,11 @@ def fit(
     if history.stopped_early and best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"fit: {name} must be an integer >= {minimum}, got {value!r}")
 
 
 def _progress_bar() -> Any:
