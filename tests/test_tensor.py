@@ -705,6 +705,10 @@ def test_where_is_differentiable() -> None:
     np.testing.assert_array_equal(a.where(a > 0, 0.0).data, np.where(a.data > 0, a.data, 0.0))
     with pytest.raises(TypeError, match="where: condition must be a bool tensor"):
         where(a, a, b)
+    labels = Tensor([1, 2, 3])
+    assert where(labels > 1, labels, 0).dtype == np.int64
+    mixed = where(labels > 1, labels, 0.5)  # an int tensor and a float: float32, as torch
+    assert mixed.dtype == np.float32 and mixed.tolist() == [0.5, 2.0, 3.0]
 
 
 def test_var_std_are_unbiased_by_default() -> None:
@@ -753,6 +757,23 @@ def test_python_data_is_typed_as_torch_tensor() -> None:
     assert Tensor([1.0, 2]).dtype == np.float32 and Tensor(2.5).dtype == np.float32
     assert Tensor([True, False]).dtype == np.bool_
     assert Tensor(np.array([1, 2], np.int32)).dtype == np.int32  # arrays keep theirs
+
+
+def test_masked_fill_square_iteration_and_unsupported_backward_options() -> None:
+    x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = x.masked_fill(x < 0, 0.0) * x.square()
+    np.testing.assert_array_equal(y.data, [1.0, 0.0, 27.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 27.0])  # type: ignore[union-attr]
+    rows = list(Tensor(np.arange(6.0).reshape(3, 2)))
+    assert len(rows) == 3 and rows[2].tolist() == [4.0, 5.0]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(Tensor(1.0))
+    loss = (x * x).sum()
+    with pytest.raises(NotImplementedError, match="gradients of gradients are not supported"):
+        loss.backward(create_graph=True)
+    with pytest.raises(NotImplementedError, match="backward\\(inputs=...\\)"):
+        loss.backward(inputs=[x])
 
 
 def test_repr_shows_the_grad_function() -> None:

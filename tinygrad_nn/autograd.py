@@ -673,6 +673,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows (``t[0], t[1], ...``), each recording its indexing op."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
     def __bool__(self) -> bool:
         return bool(self.data)
 
@@ -904,13 +910,26 @@ class Tensor:
         """``self`` where ``condition`` holds, else ``other`` (PyTorch's ``x.where(c, y)``)."""
         return where(condition, self, other)
 
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where ``mask`` (bool) holds, else self; the gradient flows where not masked."""
+        return where(mask, value, self)
+
+    def square(self) -> Tensor:
+        return apply(ops.Pow, self, exponent=2.0) if self.data.dtype.kind == "f" else self**2
+
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max; where the two tie, each gets half the gradient (as PyTorch)."""
-        return apply(ops.Maximum, self, _lift(self, other))
+        try:
+            return apply(ops.Maximum, self, _lift(self, other))
+        except _Promote:
+            return self.astype(_default_dtype).maximum(other)
 
     def minimum(self, other: Any) -> Tensor:
         """Elementwise min; where the two tie, each gets half the gradient (as PyTorch)."""
-        return apply(ops.Minimum, self, _lift(self, other))
+        try:
+            return apply(ops.Minimum, self, _lift(self, other))
+        except _Promote:
+            return self.astype(_default_dtype).minimum(other)
 
     def argmax(
         self,
@@ -1431,13 +1450,29 @@ class Tensor:
     # ------------------------------------------------------------------------ autograd
 
     def backward(
-        self, gradient: Any = None, retain_graph: bool = False, *, grad: Any = None
+        self,
+        gradient: Any = None,
+        retain_graph: bool = False,
+        create_graph: bool = False,
+        inputs: Any = None,
+        *,
+        grad: Any = None,
     ) -> None:
         """Accumulate d(self)/d(x) into ``x.grad`` for every tensor x with requires_grad.
 
         ``gradient`` (PyTorch's name; ``grad=`` is the same) is d(loss)/d(self), ones for a
         one-element tensor when left out.
         """
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): gradients of gradients are not supported; the "
+                "backward pass runs on NumPy arrays and records no graph"
+            )
+        if inputs is not None:
+            raise NotImplementedError(
+                "backward(inputs=...): not supported; call backward() and read the .grad of "
+                "the tensors you need (set requires_grad=False on the others)"
+            )
         if grad is not None:
             if gradient is not None:
                 raise TypeError("backward: give gradient= or grad= (the same thing), not both")
@@ -1522,16 +1557,23 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 (PyTo
             f"where: condition must be a bool tensor, got dtype {cond.dtype}; write e.g. "
             "where(x > 0, a, b)"
         )
-    if isinstance(input, Tensor):
-        a = input
-        b = _lift(a, other)
-    elif isinstance(other, Tensor):
-        b = other
-        a = _lift(b, input)
-    else:
-        a = Tensor(input)
-        b = _lift(a, other)
+    try:
+        if isinstance(input, Tensor):
+            a = input
+            b = _lift(a, other)
+        elif isinstance(other, Tensor):
+            b = other
+            a = _lift(b, input)
+        else:
+            a = Tensor(input)
+            b = _lift(a, other)
+    except _Promote:  # an integer tensor and a float number: both in the default float dtype
+        return where(cond, _as_float(input), _as_float(other))
     return apply(ops.Where, a, b, condition=cond)
+
+
+def _as_float(x: Any) -> Any:
+    return x.astype(_default_dtype) if isinstance(x, Tensor) else x
 
 
 def _dim_arg(op: str, dim: Any, axis: Any) -> Any:
@@ -1597,8 +1639,14 @@ def _index(index: Any) -> Any:
     return index
 
 
-class _Promote(Exception):
+class _Promote(TypeError):
     """From ``_lift``: the tensor itself must become the default float dtype first."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "an integer or bool tensor combined with a float number here: convert the tensor "
+            "first with .float()"
+        )
 
 
 def _lift(like: Tensor, x: Any, true_div: bool = False) -> Tensor:
