@@ -8,7 +8,7 @@ PyTorch code. ``nn``, ``optim``, ``data`` (also as ``utils.data``) load on first
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinygrad_nn import functional
 from tinygrad_nn.autograd import (
@@ -247,12 +247,14 @@ class _Utils:
 utils = _Utils()
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_MODULES:  # imported on first use: `import tinygrad_nn` stays NumPy-only
-        return importlib.import_module(_LAZY_MODULES[name])
-    if name in _UNSUPPORTED:
-        raise AttributeError(f"tinygrad_nn.{name}: {_UNSUPPORTED[name]}")
-    raise AttributeError(f"module 'tinygrad_nn' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from mypy, which then still flags a mistyped name
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY_MODULES:  # imported on first use: `import tinygrad_nn` stays NumPy-only
+            return importlib.import_module(_LAZY_MODULES[name])
+        if name in _UNSUPPORTED:
+            raise AttributeError(f"tinygrad_nn.{name}: {_UNSUPPORTED[name]}")
+        raise AttributeError(f"module 'tinygrad_nn' has no attribute {name!r}")
 
 
 # PyTorch's torch.float (float32), torch.int (int32) and torch.bool: bound last, since they

@@ -10,7 +10,7 @@ Shapes are checked so that nothing broadcasts silently into a wrong loss.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -582,3 +582,51 @@ def _check_class_target(
             f"entries) or ignore_index={ignore_index}"
         )
     return None if valid.all() else valid
+
+
+# What torch.nn.functional has and this module does not: what to write instead.
+_DENSE_ONLY = "is not supported: tinygrad_nn has dense layers only (Linear, activations, losses)"
+_INSTEAD = {
+    "softplus": "write F.binary_cross_entropy_with_logits(x, torch.zeros_like(x), "
+    "reduction='none') (stable log(1 + exp(x)))",
+    "logsigmoid": "write -F.binary_cross_entropy_with_logits(x, torch.ones_like(x), "
+    "reduction='none')",
+    "relu6": "write x.clamp(0, 6)",
+    "hardtanh": "write x.clamp(-1, 1)",
+    "elu": "write torch.where(x > 0, x, alpha * (x.exp() - 1))",
+    "normalize": "write x / x.pow(2).sum(dim, keepdim=True).sqrt().clamp_min(1e-12)",
+    "layer_norm": "write (x - x.mean(-1, keepdim=True)) / (x.var(-1, keepdim=True, "
+    "unbiased=False) + eps).sqrt()",
+    "smooth_l1_loss": "is not supported; F.l1_loss and F.mse_loss are",
+    "huber_loss": "is not supported; F.l1_loss and F.mse_loss are",
+    **{
+        name: _DENSE_ONLY
+        for name in (
+            "conv1d",
+            "conv2d",
+            "conv3d",
+            "conv_transpose2d",
+            "max_pool1d",
+            "max_pool2d",
+            "avg_pool2d",
+            "adaptive_avg_pool2d",
+            "batch_norm",
+            "embedding",
+            "interpolate",
+            "pad",
+        )
+    },  # fmt: skip
+}
+
+
+if not TYPE_CHECKING:  # hidden from mypy, which then still flags a mistyped name
+
+    def __getattr__(name: str) -> Any:
+        if name in _INSTEAD:
+            hint = _INSTEAD[name]
+            raise AttributeError(
+                f"tinygrad_nn.functional.{name} {hint}"
+                if hint.startswith("is ")
+                else f"tinygrad_nn.functional has no {name}: {hint}"
+            )
+        raise AttributeError(f"module 'tinygrad_nn.functional' has no attribute {name!r}")
