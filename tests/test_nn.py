@@ -789,3 +789,37 @@ def test_clip_grad_value_and_errors() -> None:
         nn.utils.clip_grad_norm_(p, float("nan"))
     with pytest.raises(ValueError, match="clip_value must be >= 0"):
         nn.utils.clip_grad_value_(p, -1.0)
+
+
+BAD_MODULE_ARGUMENTS = [
+    (lambda: nn.Linear(3.5, 2), TypeError, r"Linear: in_features must be an int, got 3.5"),
+    (lambda: nn.Linear(True, 2), TypeError, r"Linear: in_features must be an int, got True"),
+    (lambda: nn.Linear(3, 0), ValueError, r"Linear: out_features must be >= 1, got 0"),
+    (lambda: nn.MLP([2, 2.5, 1]), TypeError, r"MLP: every size must be an int, got 2.5"),
+    (lambda: nn.LeakyReLU(float("nan")), ValueError, "negative_slope must be a finite number"),
+    (lambda: nn.Flatten("a"), TypeError, "Flatten: start_dim must be an int"),  # type: ignore[arg-type]
+    (lambda: nn.Unflatten(1, (2, -3)), ValueError, "unflattened_size entry must be >= -1"),
+    (lambda: nn.CrossEntropyLoss(ignore_index=1.5), TypeError, "ignore_index must be an int"),  # type: ignore[arg-type]
+    (
+        lambda: nn.init.constant_(_blank(2), float("nan")),
+        ValueError,
+        "constant_: val must be finite",
+    ),
+    (
+        lambda: nn.init.kaiming_uniform_(_blank(2, 2), a=float("nan")),
+        ValueError,
+        "kaiming_uniform_: a must be finite",
+    ),
+    (
+        lambda: nn.init.xavier_normal_(_blank(2, 2), gain=float("inf")),
+        ValueError,
+        "xavier_normal_: gain must be finite",
+    ),
+    (lambda: nn.Dropout(float("nan")), ValueError, "Dropout: probability p must be in"),
+]
+
+
+@pytest.mark.parametrize(("make", "error", "message"), BAD_MODULE_ARGUMENTS)
+def test_bad_module_arguments_raise_naming_them(make, error, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error, match=message):
+        make()

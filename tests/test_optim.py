@@ -517,6 +517,7 @@ BAD_SCHEDULES = [
     ("StepLR", {"step_size": 0}, "step_size"),
     ("StepLR", {"step_size": 2, "gamma": float("nan")}, "gamma"),
     ("MultiStepLR", {"milestones": [2, -1]}, "milestones"),
+    ("MultiStepLR", {"milestones": 3}, "milestones"),
     ("MultiStepLR", {"milestones": [2], "gamma": float("inf")}, "gamma"),
     ("ExponentialLR", {"gamma": float("nan")}, "gamma"),
     ("ExponentialLR", {"gamma": -0.5}, "gamma"),

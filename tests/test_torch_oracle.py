@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -360,3 +361,20 @@ def test_dtype_inference_and_promotion_match_pytorch() -> None:
         )
         == "torch.float64"
     )
+
+
+def test_tensor_with_tensor_promotion_matches_pytorch() -> None:
+    """int64 tensor * float32 tensor is float32 and int / int is float32, as in PyTorch
+    (NumPy alone gives float64 for both); every other pair follows the same rule as NumPy."""
+    import operator
+
+    dtypes = [np.bool_, np.uint8, np.int8, np.int32, np.int64, np.float32, np.float64]
+    for a, b in itertools.product(dtypes, repeat=2):
+        x, y = np.array([1, 2, 3]).astype(a), np.array([3, 1, 2]).astype(b)
+        for op in (operator.add, operator.mul, operator.truediv, operator.sub):
+            if op is operator.sub and np.bool_ in (a, b):
+                continue  # PyTorch refuses - on bool tensors
+            ours, theirs = op(Tensor(x), Tensor(y)), op(torch.from_numpy(x), torch.from_numpy(y))
+            expected = str(theirs.dtype).removeprefix("torch.")
+            assert str(ours.dtype) == expected, (a.__name__, b.__name__, op.__name__)
+            np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)

@@ -1649,6 +1649,19 @@ class _Promote(TypeError):
         )
 
 
+def _match_kinds(like: Tensor, x: Tensor, true_div: bool) -> Tensor:
+    """Two tensors, one integer (or bool) and one float, or a true division of two integer
+    ones, typed as PyTorch types them: the integer operand takes the float one's dtype
+    (int64 * float32 is float32; NumPy alone would give float64), and int / int is the default
+    float dtype. Raises ``_Promote`` where ``like`` itself is the one to convert."""
+    like_float, x_float = like.data.dtype.kind in "fc", x.data.dtype.kind in "fc"
+    if like_float and not x_float:
+        return x.astype(like.data.dtype)
+    if (x_float and not like_float) or (true_div and not like_float):
+        raise _Promote
+    return x
+
+
 def _lift(like: Tensor, x: Any, true_div: bool = False) -> Tensor:
     """A Tensor as is; an array keeps its dtype; a number is typed as PyTorch types it.
 
@@ -1659,7 +1672,9 @@ def _lift(like: Tensor, x: Any, true_div: bool = False) -> Tensor:
     float dtype, so int64 * 0.5 is float32 (NumPy alone would give float64).
     """
     if isinstance(x, Tensor):
-        return x
+        if x.data.dtype is like.data.dtype and not true_div:  # the usual case: nothing to do
+            return x
+        return _match_kinds(like, x, true_div)
     if isinstance(x, np.ndarray):
         return _new(x, False, None)
     kind = like.data.dtype.kind

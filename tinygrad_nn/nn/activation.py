@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tinygrad_nn import functional as F
@@ -49,6 +50,14 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        if (
+            isinstance(negative_slope, bool)
+            or not isinstance(negative_slope, (int, float))
+            or (not math.isfinite(negative_slope))
+        ):
+            raise ValueError(
+                f"LeakyReLU: negative_slope must be a finite number, got {negative_slope!r}"
+            )
         self.negative_slope = float(negative_slope)
         self.inplace = inplace
 

@@ -82,7 +82,8 @@ def _finite(where: str, **values: float) -> None:
 
 
 def constant_(t: Tensor, val: float) -> Tensor:
-    """Fill with `val`."""
+    """Fill with `val` (a finite number)."""
+    _finite("constant_", val=val)
     return _fill(t, val)
 
 
@@ -127,6 +128,7 @@ def xavier_uniform_(
     t: Tensor, gain: float = 1.0, generator: Seed = None, *, rng: Seed = None
 ) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))  (Glorot & Bengio)."""
+    _finite("xavier_uniform_", gain=gain)
     fan_in, fan_out = _fans(t, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -bound, bound, generator, rng=rng)
@@ -136,11 +138,13 @@ def xavier_normal_(
     t: Tensor, gain: float = 1.0, generator: Seed = None, *, rng: Seed = None
 ) -> Tensor:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    _finite("xavier_normal_", gain=gain)
     fan_in, fan_out = _fans(t, "xavier_normal_")
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator, rng=rng)
 
 
 def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str, where: str) -> float:
+    _finite(where, a=a)
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _fans(t, where)

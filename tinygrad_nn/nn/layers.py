@@ -26,6 +26,15 @@ def _check_device(where: str, device: Any) -> None:
         )
 
 
+def check_int(where: str, name: str, value: Any, low: int | None = None) -> int:
+    """`value` as an int (not a bool, float or str) that is >= low, else an error saying so."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{where}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
 def match_input_dtype(where: str, x: Any, like: Tensor) -> Tensor:
     """`x` as a Tensor in the parameters' dtype.
 
@@ -68,11 +77,8 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         _check_device("Linear", device)
-        if in_features < 1 or out_features < 1:
-            raise ValueError(
-                "Linear: in_features and out_features must be >= 1, "
-                f"got {in_features}, {out_features}"
-            )
+        in_features = check_int("Linear", "in_features", in_features, 1)
+        out_features = check_int("Linear", "out_features", out_features, 1)
         self.in_features = in_features
         self.out_features = out_features
         gen = as_rng(rng)
@@ -111,8 +117,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = check_int("Flatten", "start_dim", start_dim)
+        self.end_dim = check_int("Flatten", "end_dim", end_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_dim, self.end_dim)
@@ -126,8 +132,10 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size: Iterable[int]) -> None:
         super().__init__()
-        self.dim = dim
-        self.unflattened_size = tuple(int(s) for s in unflattened_size)
+        self.dim = check_int("Unflatten", "dim", dim)
+        self.unflattened_size = tuple(
+            check_int("Unflatten", "unflattened_size entry", s, -1) for s in unflattened_size
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         d = self.dim + x.ndim if self.dim < 0 else self.dim
@@ -406,6 +414,8 @@ class MLP(Sequential):
         dtype: Any = None,
     ) -> None:
         sizes = list(sizes)
+        for s in sizes:
+            check_int("MLP", "every size", s)
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
             raise ValueError(
                 f"MLP: sizes must list at least an input and an output size, all >= 1, got {sizes}"

@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_nn import functional as F
 from tinygrad_nn.autograd import Tensor
+from tinygrad_nn.nn.layers import check_int
 from tinygrad_nn.nn.module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -86,7 +87,7 @@ class CrossEntropyLoss(_Loss):
                 f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}"
             )
         self.register_buffer("weight", _as_weight("CrossEntropyLoss", "weight", weight))
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check_int(type(self).__name__, "ignore_index", ignore_index)
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -107,7 +108,7 @@ class NLLLoss(_Loss):
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(reduction)
         self.register_buffer("weight", _as_weight("NLLLoss", "weight", weight))
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check_int(type(self).__name__, "ignore_index", ignore_index)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.nll_loss(

@@ -124,6 +124,8 @@ class MultiStepLR(LRScheduler):
         gamma: float = 0.1,
         last_epoch: int = -1,
     ) -> None:
+        if not isinstance(milestones, Iterable):
+            raise ValueError(f"MultiStepLR: milestones must be a list of ints, got {milestones!r}")
         ms = list(milestones)
         for m in ms:
             if isinstance(m, bool) or not isinstance(m, int) or m < 0:
