@@ -388,6 +388,36 @@ PROGRAMS = [
         sync=("model",),
     ),
     Program(
+        "Learning PyTorch with Examples: nn module, x.unsqueeze(-1).pow(p), Flatten(0, 1)",
+        """
+        x = torch.linspace(-math.pi, math.pi, 2000)
+        y = torch.sin(x)
+        p = torch.tensor([1, 2, 3])
+        xx = x.unsqueeze(-1).pow(p)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(3, 1),
+            torch.nn.Flatten(0, 1)
+        )
+        # -- same initial values --
+        loss_fn = torch.nn.MSELoss(reduction='sum')
+        learning_rate = 1e-6
+        losses = []
+        for t in range(50):
+            y_pred = model(xx)
+            loss = loss_fn(y_pred, y)
+            losses.append(loss.item())
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for param in model.parameters():
+                    param -= learning_rate * param.grad
+        linear_layer = model[0]
+        result = (linear_layer.bias.item(), linear_layer.weight[:, 0].item())
+        """,
+        ("xx", "xx.dtype", "losses", "y_pred", "result", "list(model.parameters())"),
+        sync=("model",),
+    ),
+    Program(
         "Learning PyTorch with Examples: optim, RMSprop",
         """
         x = torch.linspace(-math.pi, math.pi, 2000)
