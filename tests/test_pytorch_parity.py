@@ -610,9 +610,12 @@ PROGRAMS = [
         counts = torch.arange(6).reshape(2, 3)
         z = torch.zeros(2, 3, dtype=torch.float64)
         o = torch.ones_like(z) + torch.full((2, 3), 0.5, dtype=torch.float64)
-        dtypes = (labels.dtype, logits.dtype, onehot.dtype, counts.dtype, o.dtype)
+        mixed = logits * labels[:, None] + onehot / 2
+        ratio = counts / torch.tensor([1, 2, 4])
+        dtypes = (labels.dtype, logits.dtype, onehot.dtype, counts.dtype, o.dtype, mixed.dtype,
+                  ratio.dtype)
         """,
-        ("loss", "onehot", "probs", "joined", "stacked", "counts", "o", "dtypes"),
+        ("loss", "onehot", "probs", "joined", "stacked", "counts", "o", "mixed", "ratio", "dtypes"),
     ),
     Program(
         "idiom: functional activations and losses",
