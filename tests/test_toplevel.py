@@ -262,3 +262,22 @@ def test_save_refuses_what_it_cannot_store_and_load_names_the_file(tmp_path: Any
         tt.load(bad)
     with pytest.raises(RuntimeError, match="runs on NumPy on the CPU"):
         tt.load(bad, map_location="cuda:0")
+
+
+def test_pytorch_import_lines_work_with_torch_renamed() -> None:
+    """A PyTorch program's import lines with `torch` replaced by `tinygrad_nn` all work, and
+    name the same objects as the short spellings."""
+    import importlib
+
+    import tinygrad_nn
+    import tinygrad_nn.data
+    import tinygrad_nn.functional
+
+    assert importlib.import_module("tinygrad_nn.nn.functional") is tinygrad_nn.functional
+    assert tinygrad_nn.nn.functional is tinygrad_nn.functional
+    utils_data = importlib.import_module("tinygrad_nn.utils.data")
+    for name in ("DataLoader", "Dataset", "TensorDataset", "random_split"):
+        assert getattr(utils_data, name) is getattr(tinygrad_nn.data, name)
+    assert tinygrad_nn.utils.data.DataLoader is tinygrad_nn.data.DataLoader
+    scheduler = importlib.import_module("tinygrad_nn.optim.lr_scheduler")
+    assert scheduler.StepLR is tinygrad_nn.optim.lr_scheduler.StepLR

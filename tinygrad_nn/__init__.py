@@ -226,7 +226,12 @@ def draw(tensor: Tensor, **kwargs):  # type: ignore[no-untyped-def]
     return _draw(tensor, **kwargs)
 
 
-_LAZY_MODULES = {"nn": "tinygrad_nn.nn", "optim": "tinygrad_nn.optim", "data": "tinygrad_nn.data"}
+_LAZY_MODULES = {
+    "nn": "tinygrad_nn.nn",
+    "optim": "tinygrad_nn.optim",
+    "data": "tinygrad_nn.data",
+    "utils": "tinygrad_nn.utils",  # utils.data is data, as torch.utils.data
+}
 _UNSUPPORTED = {
     "bfloat16": "NumPy has no bfloat16; use tinygrad_nn.float32 (or float16)",
     "complex64": "complex tensors are not supported; keep real and imaginary parts apart",
@@ -234,17 +239,6 @@ _UNSUPPORTED = {
     "compile": "there is no compiler: tinygrad_nn runs eagerly on NumPy; call the model as is",
     "jit": "there is no JIT: tinygrad_nn runs eagerly on NumPy; call the model as is",
 }
-
-
-class _Utils:
-    """``torch.utils.data`` is ``tinygrad_nn.data`` here."""
-
-    @property
-    def data(self) -> Any:
-        return importlib.import_module("tinygrad_nn.data")
-
-
-utils = _Utils()
 
 
 if not TYPE_CHECKING:  # hidden from mypy, which then still flags a mistyped name
