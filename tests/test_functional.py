@@ -401,3 +401,27 @@ def test_softmax_without_dim_refuses_a_guess_on_3d() -> None:
 def test_linear_checks_its_shapes() -> None:
     with pytest.raises(ValueError, match=r"linear: input of shape \(2, 3\) and weight of shape"):
         F.linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 5))))
+
+
+def test_bce_with_logits_weights_must_broadcast_to_the_input() -> None:
+    z = Tensor(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(z, np.zeros((3, 4)), pos_weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 3, 4\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(z, np.zeros((3, 4)), np.ones((2, 3, 4)))
+    plain = F.binary_cross_entropy_with_logits(z, np.ones((3, 4))).item()
+    doubled = F.binary_cross_entropy_with_logits(z, np.ones((3, 4)), pos_weight=np.full(4, 2.0))
+    assert doubled.item() == pytest.approx(2 * plain, rel=1e-12)  # q scales the y = 1 term
+
+
+def test_missing_pytorch_functions_say_what_to_write_instead() -> None:
+    with pytest.raises(AttributeError, match=r"no softplus: write F.binary_cross_entropy_with"):
+        _ = F.softplus  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="conv2d is not supported: tinygrad_nn has dense"):
+        _ = F.conv2d  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="has no attribute 'nonexistent'"):
+        _ = F.nonexistent  # type: ignore[attr-defined]
+    x = Tensor(np.linspace(-30, 30, 7), dtype=np.float64)
+    zeros = Tensor(np.zeros(7))
+    softplus = F.binary_cross_entropy_with_logits(x, zeros, reduction="none")  # as advertised
+    np.testing.assert_allclose(softplus.data, np.logaddexp(0, x.data), rtol=1e-12)

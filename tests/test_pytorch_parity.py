@@ -41,6 +41,10 @@ def _namespace(lib: Any, data: dict[str, Any]) -> dict[str, Any]:
         "nn": torch.nn if is_torch else tinygrad_nn.nn,
         "F": torch.nn.functional if is_torch else tinygrad_nn.functional,
         "optim": torch.optim if is_torch else tinygrad_nn.optim,
+        # from torch.utils.data import DataLoader, Dataset, TensorDataset
+        "DataLoader": (torch.utils.data if is_torch else tinygrad_nn.data).DataLoader,
+        "Dataset": (torch.utils.data if is_torch else tinygrad_nn.data).Dataset,
+        "TensorDataset": (torch.utils.data if is_torch else tinygrad_nn.data).TensorDataset,
         "np": np,
         "math": math,
         "__name__": "parity_program",
@@ -170,7 +174,7 @@ PROGRAMS = [
         dtype = torch.float
         device = torch.device("cpu")
         x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
-        y = torch.exp(x / 4) - 1
+        y = torch.sin(x)
         a = torch.randn((), device=device, dtype=dtype, requires_grad=True)
         b = torch.randn((), device=device, dtype=dtype, requires_grad=True)
         c = torch.randn((), device=device, dtype=dtype, requires_grad=True)
@@ -180,7 +184,7 @@ PROGRAMS = [
         losses = []
         for t in range(100):
             y_pred = a + b * x + c * x ** 2 + d * x ** 3
-            loss = (y_pred - y).abs().sum() + ((y_pred - y) ** 2).sum()
+            loss = (y_pred - y).pow(2).sum()
             losses.append(loss.item())
             loss.backward()
             with torch.no_grad():
@@ -202,7 +206,7 @@ PROGRAMS = [
         """
         dtype = torch.float64
         x = torch.linspace(-math.pi, math.pi, 2000, dtype=dtype)
-        y = torch.exp(x / 4) - 1
+        y = torch.sin(x)
         a = torch.randn((), dtype=dtype)
         b = torch.randn((), dtype=dtype)
         c = torch.randn((), dtype=dtype)
@@ -304,13 +308,13 @@ PROGRAMS = [
         # -- same initial values --
         history = []
         for k in range(30):
-            scores = model(X)[:, 0]
+            scores = model(X).squeeze(1)
             losses = (1 + -y * scores).relu()
             data_loss = losses.mean()
             alpha = 1e-4
             reg_loss = alpha * sum((p * p).sum() for p in model.parameters())
             total_loss = data_loss + reg_loss
-            accuracy = ((y > 0) == (scores > 0)).sum().item() / len(y)
+            accuracy = ((y > 0) == (scores > 0)).float().mean().item()
             model.zero_grad()
             total_loss.backward()
             learning_rate = 1.0 - 0.9 * k / 100
@@ -342,7 +346,7 @@ PROGRAMS = [
                 return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2"
 
         x = torch.linspace(-math.pi, math.pi, 2000, dtype=torch.float64)
-        y = torch.exp(x / 4) - 1
+        y = torch.sin(x)
         model = Polynomial3()
         # -- same initial values --
         criterion = torch.nn.MSELoss(reduction="sum")
@@ -384,6 +388,199 @@ PROGRAMS = [
         sync=("model",),
     ),
     Program(
+        "Learning PyTorch with Examples: nn module, x.unsqueeze(-1).pow(p), Flatten(0, 1)",
+        """
+        x = torch.linspace(-math.pi, math.pi, 2000)
+        y = torch.sin(x)
+        p = torch.tensor([1, 2, 3])
+        xx = x.unsqueeze(-1).pow(p)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(3, 1),
+            torch.nn.Flatten(0, 1)
+        )
+        # -- same initial values --
+        loss_fn = torch.nn.MSELoss(reduction='sum')
+        learning_rate = 1e-6
+        losses = []
+        for t in range(50):
+            y_pred = model(xx)
+            loss = loss_fn(y_pred, y)
+            losses.append(loss.item())
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for param in model.parameters():
+                    param -= learning_rate * param.grad
+        linear_layer = model[0]
+        result = (linear_layer.bias.item(), linear_layer.weight[:, 0].item())
+        """,
+        ("xx", "xx.dtype", "losses", "y_pred", "result", "list(model.parameters())"),
+        sync=("model",),
+    ),
+    Program(
+        "Learning PyTorch with Examples: optim, RMSprop",
+        """
+        x = torch.linspace(-math.pi, math.pi, 2000)
+        y = torch.sin(x)
+        p = torch.tensor([1, 2, 3])
+        xx = x.unsqueeze(-1).pow(p)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(3, 1),
+            torch.nn.Flatten(0, 1)
+        )
+        # -- same initial values --
+        loss_fn = torch.nn.MSELoss(reduction='sum')
+        learning_rate = 1e-3
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate)
+        losses = []
+        for t in range(50):
+            y_pred = model(xx)
+            loss = loss_fn(y_pred, y)
+            losses.append(loss.item())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        """,
+        ("losses", "list(model.parameters())"),
+        sync=("model",),
+    ),
+    Program(
+        "idioms: max(dim) unpacking, transpose(0, 1), view, keepdim, std/var, where, promotion",
+        """
+        x = torch.tensor(A, requires_grad=True)
+        values, indices = x.max(dim=1)
+        top, where_top = torch.max(x, 1)
+        xt = x.transpose(0, 1)
+        v = x.view(-1, 2).unsqueeze(0).squeeze(0)
+        centred = (x - x.mean(dim=1, keepdim=True)) / x.std(dim=1, keepdim=True)
+        spread = x.var(dim=0) + x.var(unbiased=False)
+        leaky = torch.where(x > 0, x, 0.1 * x)
+        clamped = x.clamp(min=-0.5, max=0.5) + x.clamp_min(0.0)
+        trig = torch.sin(x) * torch.cos(xt.t())
+        perm = x.permute(1, 0).expand(3, 2, 4)
+        total = (values.sum() + xt[0].sum() + v.sum() + centred.pow(3).sum() + spread.sum()
+                 + leaky.sum() + clamped.sum() + trig.sum() + perm.sum() + x.amax(dim=0).sum())
+        total.backward()
+        labels = torch.tensor([0, 2, 1, 1])
+        scaled = labels * 0.5
+        halves = torch.tensor([1, 2]) / 2
+        as_float = labels.float()
+        as_long = torch.tensor([1.7, -1.2]).long()
+        sizes = (x.size(), x.size(1), x.numel(), x.dim(), x.shape[0])
+        dtypes = (scaled.dtype, halves.dtype, as_float.dtype, as_long.dtype, labels.dtype)
+        argmax = x.argmax(dim=1)
+        """,
+        (
+            "values",
+            "indices",
+            "top",
+            "where_top",
+            "xt",
+            "v",
+            "centred",
+            "spread",
+            "leaky",
+            "clamped",
+            "trig",
+            "perm",
+            "total",
+            "x.grad",
+            "scaled",
+            "halves",
+            "as_float",
+            "as_long",
+            "sizes",
+            "dtypes",
+            "argmax",
+        ),
+        data=lambda: {"A": np.random.default_rng(14).standard_normal((4, 2))},
+    ),
+    Program(
+        "Optimizing Model Parameters: DataLoader over a Dataset, as the tutorial writes it",
+        """
+        class ImageDataset(Dataset):
+            def __init__(self, images, labels):
+                self.images = images
+                self.labels = labels
+
+            def __len__(self):
+                return len(self.labels)
+
+            def __getitem__(self, idx):
+                return torch.from_numpy(self.images[idx]), int(self.labels[idx])
+
+        class NeuralNetwork(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.linear_relu_stack = nn.Sequential(
+                    nn.Linear(28*28, 32), nn.ReLU(), nn.Linear(32, 10),
+                )
+
+            def forward(self, x):
+                return self.linear_relu_stack(self.flatten(x))
+
+        model = NeuralNetwork()
+        # -- same initial values --
+        learning_rate = 1e-2
+        batch_size = 4
+        epochs = 2
+        train_dataloader = DataLoader(ImageDataset(images, labels), batch_size=batch_size)
+        test_data = TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+        test_dataloader = torch.utils.data.DataLoader(test_data, batch_size=5)
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+
+        def train_loop(dataloader, model, loss_fn, optimizer):
+            size = len(dataloader.dataset)
+            model.train()
+            out = []
+            for batch, (X, y) in enumerate(dataloader):
+                pred = model(X)
+                loss = loss_fn(pred, y)
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                loss, current = loss.item(), batch * batch_size + len(X)
+                out.append((loss, current, size))
+            return out
+
+        def test_loop(dataloader, model, loss_fn):
+            model.eval()
+            size = len(dataloader.dataset)
+            num_batches = len(dataloader)
+            test_loss, correct = 0, 0
+            with torch.no_grad():
+                for X, y in dataloader:
+                    pred = model(X)
+                    test_loss += loss_fn(pred, y).item()
+                    correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+            return test_loss / num_batches, correct / size
+
+        history = []
+        for t in range(epochs):
+            history.append((train_loop(train_dataloader, model, loss_fn, optimizer),
+                            test_loop(test_dataloader, model, loss_fn)))
+        X0, y0 = next(iter(train_dataloader))
+        batch_info = (X0.shape, X0.dtype, y0.dtype, len(train_dataloader))
+        """,
+        ("history", "batch_info", "model.state_dict()"),
+        data=_images,
+        sync=("model",),
+    ),
+    Program(
+        "idiom: a batch of 2 rows, values, indices = x.max(1)",
+        """
+        x = torch.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
+        values, indices = x.max(1)
+        row_max = x.max(dim=1).values
+        column = x.max(0)
+        overall = x.max()
+        (values.sum() + overall).backward()
+        """,
+        ("values", "indices", "row_max", "column.values", "column.indices", "overall", "x.grad"),
+    ),
+    Program(
         "idiom: cross-entropy on (N, C, L) logits, class dim 1",
         """
         logits = torch.tensor(Z, requires_grad=True)
@@ -413,9 +610,12 @@ PROGRAMS = [
         counts = torch.arange(6).reshape(2, 3)
         z = torch.zeros(2, 3, dtype=torch.float64)
         o = torch.ones_like(z) + torch.full((2, 3), 0.5, dtype=torch.float64)
-        dtypes = (labels.dtype, logits.dtype, onehot.dtype, counts.dtype, o.dtype)
+        mixed = logits * labels[:, None] + onehot / 2
+        ratio = counts / torch.tensor([1, 2, 4])
+        dtypes = (labels.dtype, logits.dtype, onehot.dtype, counts.dtype, o.dtype, mixed.dtype,
+                  ratio.dtype)
         """,
-        ("loss", "onehot", "probs", "joined", "stacked", "counts", "o", "dtypes"),
+        ("loss", "onehot", "probs", "joined", "stacked", "counts", "o", "mixed", "ratio", "dtypes"),
     ),
     Program(
         "idiom: functional activations and losses",
@@ -476,13 +676,13 @@ PROGRAMS = [
         logits3 = seq_modules(input_image)
         softmax = nn.Softmax(dim=1)
         pred_probab3 = softmax(logits3)
-        shapes = [(name, param.shape) for name, param in model.named_parameters()]
+        shapes = [(name, param.size()) for name, param in model.named_parameters()]
         """,
         (
             "logits",
             "pred_probab",
             "y_pred",
-            "flat_image.shape",
+            "flat_image.size()",
             "hidden1",
             "pred_probab3",
             "shapes",
@@ -571,6 +771,55 @@ PROGRAMS = [
         ("keys", "same", "loaded", "model2.state_dict()", "epoch", "loss"),
         data=_images,
         sync=("model",),
+    ),
+    Program(
+        "Saving and loading a general checkpoint: model, optimizer and scheduler resume",
+        """
+        def make():
+            net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+            opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+            sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+            return net, opt, sched
+
+        net, optimizer, scheduler = make()
+        # -- same initial values --
+        x, y = torch.from_numpy(X), torch.from_numpy(Y)
+
+        def train(net, optimizer, scheduler, steps):
+            out = []
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss = F.cross_entropy(net(x), y)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                out.append(loss.item())
+            return out
+
+        first = train(net, optimizer, scheduler, 3)
+        torch.save({
+            "epoch": 3,
+            "model_state_dict": net.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(),
+            "scheduler_state_dict": scheduler.state_dict(),
+            "loss": first[-1],
+        }, "checkpoint.tar")
+        model, opt2, sched2 = make()
+        checkpoint = torch.load("checkpoint.tar", weights_only=True)
+        model.load_state_dict(checkpoint["model_state_dict"])
+        opt2.load_state_dict(checkpoint["optimizer_state_dict"])
+        sched2.load_state_dict(checkpoint["scheduler_state_dict"])
+        epoch, loss = checkpoint["epoch"], checkpoint["loss"]
+        model.train()
+        resumed = train(model, opt2, sched2, 3)
+        lr = sched2.get_last_lr()
+        """,
+        ("first", "resumed", "lr", "epoch", "loss", "model.state_dict()"),
+        data=lambda: {
+            "X": np.random.default_rng(15).standard_normal((6, 4)).astype(np.float32),
+            "Y": np.random.default_rng(16).integers(0, 3, 6),
+        },
+        sync=("net",),
     ),
     Program(
         "idiom: freezing a layer keeps it in state_dict",

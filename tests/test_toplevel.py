@@ -158,8 +158,20 @@ def test_functions_are_the_methods() -> None:
     np.testing.assert_array_equal(tt.sum(x, 1).data, x.data.sum(1))
     assert tt.numel(x) == 6 and tt.is_tensor(x) and not tt.is_tensor(x.data)
     assert tt.is_floating_point(x) and not tt.is_floating_point(tt.arange(2))
-    with pytest.raises(TypeError, match=r"max\(input, other\).*torch.where"):
-        tt.max(x, x)
+    np.testing.assert_array_equal(tt.max(x, -x).data, np.maximum(x.data, -x.data))
+    np.testing.assert_array_equal(tt.min(x, 0.0 * x).data, np.minimum(x.data, 0.0))
+    values, indices = tt.max(x, 1)
+    assert values.tolist() == [2.0, 1.5] and indices.tolist() == [2, 0]
+    np.testing.assert_array_equal(tt.where(x > 0, x, -x).data, np.abs(x.data))
+    np.testing.assert_array_equal(tt.sin(x).data, np.sin(x.data))
+    np.testing.assert_array_equal(tt.cos(x).data, np.cos(x.data))
+    np.testing.assert_array_equal(tt.clamp(x, min=0).data, np.maximum(x.data, 0))
+    np.testing.assert_allclose(tt.std(x).item(), x.data.std(ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(tt.var(x, 1).data, x.data.var(1, ddof=1), rtol=1e-12)
+    assert tt.amax(x, 0).tolist() == [1.5, 0.25, 2.0] and tt.amin(x).item() == -1.0
+    assert tt.unsqueeze(x, 0).shape == (1, 2, 3) and tt.squeeze(x[None]).shape == (2, 3)
+    assert tt.permute(x, 1, 0).shape == (3, 2) and tt.transpose(x, 0, 1).shape == (3, 2)
+    assert tt.gather(x, 1, tt.tensor([[0], [2]])).tolist() == [[0.5], [-0.5]]
     with pytest.raises(ValueError, match="mm: expected two 2-D tensors"):
         tt.mm(x, x[0])
 
@@ -250,3 +262,22 @@ def test_save_refuses_what_it_cannot_store_and_load_names_the_file(tmp_path: Any
         tt.load(bad)
     with pytest.raises(RuntimeError, match="runs on NumPy on the CPU"):
         tt.load(bad, map_location="cuda:0")
+
+
+def test_pytorch_import_lines_work_with_torch_renamed() -> None:
+    """A PyTorch program's import lines with `torch` replaced by `tinygrad_nn` all work, and
+    name the same objects as the short spellings."""
+    import importlib
+
+    import tinygrad_nn
+    import tinygrad_nn.data
+    import tinygrad_nn.functional
+
+    assert importlib.import_module("tinygrad_nn.nn.functional") is tinygrad_nn.functional
+    assert tinygrad_nn.nn.functional is tinygrad_nn.functional
+    utils_data = importlib.import_module("tinygrad_nn.utils.data")
+    for name in ("DataLoader", "Dataset", "TensorDataset", "random_split"):
+        assert getattr(utils_data, name) is getattr(tinygrad_nn.data, name)
+    assert tinygrad_nn.utils.data.DataLoader is tinygrad_nn.data.DataLoader
+    scheduler = importlib.import_module("tinygrad_nn.optim.lr_scheduler")
+    assert scheduler.StepLR is tinygrad_nn.optim.lr_scheduler.StepLR

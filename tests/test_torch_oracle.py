@@ -196,6 +196,30 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
             + TF.l1_loss(a, b, reduction="sum")
         ),
     ),
+    "bce with logits, weight and pos_weight": (
+        [(5, 4)],
+        lambda z: (
+            F.binary_cross_entropy_with_logits(z * 3, BITS, ELEMENT_WEIGHT, pos_weight=CLASS_WEIGHT)
+            + F.binary_cross_entropy_with_logits(z, BITS, pos_weight=CLASS_WEIGHT, reduction="sum")
+        ),
+        lambda z: (
+            TF.binary_cross_entropy_with_logits(
+                z * 3, _t(BITS), _t(ELEMENT_WEIGHT), pos_weight=_t(CLASS_WEIGHT)
+            )
+            + TF.binary_cross_entropy_with_logits(
+                z, _t(BITS), pos_weight=_t(CLASS_WEIGHT), reduction="sum"
+            )
+        ),
+    ),
+    "bce with logits, weight, none": (
+        [(5, 4)],
+        lambda z: F.binary_cross_entropy_with_logits(
+            z, BITS, weight=CLASS_WEIGHT, reduction="none"
+        ),
+        lambda z: TF.binary_cross_entropy_with_logits(
+            z, _t(BITS), weight=_t(CLASS_WEIGHT), reduction="none"
+        ),
+    ),
     "gelu exact, over the tails": (
         [(5, 4)],
         lambda z: F.gelu(z * 4),

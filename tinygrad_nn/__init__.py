@@ -8,7 +8,7 @@ PyTorch code. ``nn``, ``optim``, ``data`` (also as ``utils.data``) load on first
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinygrad_nn import functional
 from tinygrad_nn.autograd import (
@@ -25,15 +25,19 @@ from tinygrad_nn.random import default_generator, manual_seed
 from tinygrad_nn.toplevel import (
     abs,
     accelerator,
+    amax,
+    amin,
     arange,
     argmax,
     argmin,
     as_tensor,
     bool_,
     cat,
+    clamp,
     clip,
     concat,
     concatenate,
+    cos,
     cuda,
     device,
     double,
@@ -48,6 +52,7 @@ from tinygrad_nn.toplevel import (
     from_numpy,
     full,
     full_like,
+    gather,
     half,
     inference_mode,
     int8,
@@ -63,14 +68,17 @@ from tinygrad_nn.toplevel import (
     long,
     matmul,
     max,
+    maximum,
     mean,
     min,
+    minimum,
     mm,
     neg,
     negative,
     numel,
     ones,
     ones_like,
+    permute,
     pow,
     rand,
     rand_like,
@@ -84,16 +92,22 @@ from tinygrad_nn.toplevel import (
     set_grad_enabled,
     short,
     sigmoid,
+    sin,
     softmax,
     sqrt,
     square,
+    squeeze,
     stack,
+    std,
     sum,
     t,
     tanh,
     tensor,
     transpose,
     uint8,
+    unsqueeze,
+    var,
+    where,
     zeros,
     zeros_like,
 )
@@ -104,15 +118,19 @@ __all__ = [
     "Tensor",
     "abs",
     "accelerator",
+    "amax",
+    "amin",
     "arange",
     "argmax",
     "argmin",
     "as_tensor",
     "bool",
     "cat",
+    "clamp",
     "clip",
     "concat",
     "concatenate",
+    "cos",
     "cuda",
     "default_generator",
     "detect_anomaly",
@@ -133,15 +151,16 @@ __all__ = [
     "full",
     "full_like",
     "functional",
+    "gather",
     "get_default_dtype",
     "gradcheck",
     "half",
     "inference_mode",
     "int",
-    "int8",
     "int16",
     "int32",
     "int64",
+    "int8",
     "is_floating_point",
     "is_grad_enabled",
     "is_tensor",
@@ -153,8 +172,10 @@ __all__ = [
     "manual_seed",
     "matmul",
     "max",
+    "maximum",
     "mean",
     "min",
+    "minimum",
     "mm",
     "neg",
     "negative",
@@ -162,6 +183,7 @@ __all__ = [
     "numel",
     "ones",
     "ones_like",
+    "permute",
     "pow",
     "rand",
     "rand_like",
@@ -176,16 +198,22 @@ __all__ = [
     "set_grad_enabled",
     "short",
     "sigmoid",
+    "sin",
     "softmax",
     "sqrt",
     "square",
+    "squeeze",
     "stack",
+    "std",
     "sum",
     "t",
     "tanh",
     "tensor",
     "transpose",
     "uint8",
+    "unsqueeze",
+    "var",
+    "where",
     "zeros",
     "zeros_like",
 ]
@@ -198,7 +226,12 @@ def draw(tensor: Tensor, **kwargs):  # type: ignore[no-untyped-def]
     return _draw(tensor, **kwargs)
 
 
-_LAZY_MODULES = {"nn": "tinygrad_nn.nn", "optim": "tinygrad_nn.optim", "data": "tinygrad_nn.data"}
+_LAZY_MODULES = {
+    "nn": "tinygrad_nn.nn",
+    "optim": "tinygrad_nn.optim",
+    "data": "tinygrad_nn.data",
+    "utils": "tinygrad_nn.utils",  # utils.data is data, as torch.utils.data
+}
 _UNSUPPORTED = {
     "bfloat16": "NumPy has no bfloat16; use tinygrad_nn.float32 (or float16)",
     "complex64": "complex tensors are not supported; keep real and imaginary parts apart",
@@ -208,23 +241,14 @@ _UNSUPPORTED = {
 }
 
 
-class _Utils:
-    """``torch.utils.data`` is ``tinygrad_nn.data`` here."""
+if not TYPE_CHECKING:  # hidden from mypy, which then still flags a mistyped name
 
-    @property
-    def data(self) -> Any:
-        return importlib.import_module("tinygrad_nn.data")
-
-
-utils = _Utils()
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_MODULES:  # imported on first use: `import tinygrad_nn` stays NumPy-only
-        return importlib.import_module(_LAZY_MODULES[name])
-    if name in _UNSUPPORTED:
-        raise AttributeError(f"tinygrad_nn.{name}: {_UNSUPPORTED[name]}")
-    raise AttributeError(f"module 'tinygrad_nn' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY_MODULES:  # imported on first use: `import tinygrad_nn` stays NumPy-only
+            return importlib.import_module(_LAZY_MODULES[name])
+        if name in _UNSUPPORTED:
+            raise AttributeError(f"tinygrad_nn.{name}: {_UNSUPPORTED[name]}")
+        raise AttributeError(f"module 'tinygrad_nn' has no attribute {name!r}")
 
 
 # PyTorch's torch.float (float32), torch.int (int32) and torch.bool: bound last, since they

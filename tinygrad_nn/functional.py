@@ -10,7 +10,7 @@ Shapes are checked so that nothing broadcasts silently into a wrong loss.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -358,13 +358,53 @@ def _check_unit_interval(fn: str, what: str, values: np.ndarray, hint: str) -> N
 
 
 def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Any, reduction: str = "mean"
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
 ) -> Tensor:
-    """binary_cross_entropy(sigmoid(logits), target) computed stably from the logits."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    y = _target(target, logits)
-    _same_shape("binary_cross_entropy_with_logits", logits, y, "logits")
-    return apply(ops.BCEWithLogits, logits, y, reduction=reduction)
+    """binary_cross_entropy(sigmoid(input), target) computed stably from the logits.
+
+    Per element, with s = softplus(-z) = -log sigma(z):  l = w ((1 - y) z + (1 + (q - 1) y) s),
+    i.e. -w (q y log sigma(z) + (1 - y) log(1 - sigma(z))), where ``pos_weight`` q (default 1)
+    broadcasts along the last dim and ``weight`` w (default 1) to the input's shape; the
+    mean is over elements, as in PyTorch.
+    """
+    fn = "binary_cross_entropy_with_logits"
+    reduction = _reduction(fn, size_average, reduce, reduction)
+    y = _target(target, input)
+    _same_shape(fn, input, y, "logits")
+    if weight is None and pos_weight is None:
+        return apply(ops.BCEWithLogits, input, y, reduction=reduction)
+    loss = apply(ops.BCEWithLogits, input, y, reduction="none")
+    if pos_weight is not None:  # + (q - 1) y s, with s the loss against a target of ones
+        q = _broadcast_weight(fn, "pos_weight", pos_weight, input)
+        ones = Tensor(np.ones(input.shape, input.dtype))
+        softplus = apply(ops.BCEWithLogits, input, ones, reduction="none")
+        loss = loss + softplus * Tensor((q - 1) * y.data)
+    if weight is not None:
+        loss = loss * Tensor(_broadcast_weight(fn, "weight", weight, input))
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _broadcast_weight(fn: str, what: str, weight: Any, like: Tensor) -> np.ndarray:
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: {what} must hold numbers, got dtype {w.dtype}")
+    try:
+        shape = np.broadcast_shapes(w.shape, like.shape)
+    except ValueError:
+        shape = None
+    if shape != like.shape:
+        raise ValueError(
+            f"{fn}: {what} of shape {w.shape} does not broadcast to the input's shape {like.shape}"
+        )
+    return w.astype(like.dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -542,3 +582,51 @@ def _check_class_target(
             f"entries) or ignore_index={ignore_index}"
         )
     return None if valid.all() else valid
+
+
+# What torch.nn.functional has and this module does not: what to write instead.
+_DENSE_ONLY = "is not supported: tinygrad_nn has dense layers only (Linear, activations, losses)"
+_INSTEAD = {
+    "softplus": "write F.binary_cross_entropy_with_logits(x, torch.zeros_like(x), "
+    "reduction='none') (stable log(1 + exp(x)))",
+    "logsigmoid": "write -F.binary_cross_entropy_with_logits(x, torch.ones_like(x), "
+    "reduction='none')",
+    "relu6": "write x.clamp(0, 6)",
+    "hardtanh": "write x.clamp(-1, 1)",
+    "elu": "write torch.where(x > 0, x, alpha * (x.exp() - 1))",
+    "normalize": "write x / x.pow(2).sum(dim, keepdim=True).sqrt().clamp_min(1e-12)",
+    "layer_norm": "write (x - x.mean(-1, keepdim=True)) / (x.var(-1, keepdim=True, "
+    "unbiased=False) + eps).sqrt()",
+    "smooth_l1_loss": "is not supported; F.l1_loss and F.mse_loss are",
+    "huber_loss": "is not supported; F.l1_loss and F.mse_loss are",
+    **{
+        name: _DENSE_ONLY
+        for name in (
+            "conv1d",
+            "conv2d",
+            "conv3d",
+            "conv_transpose2d",
+            "max_pool1d",
+            "max_pool2d",
+            "avg_pool2d",
+            "adaptive_avg_pool2d",
+            "batch_norm",
+            "embedding",
+            "interpolate",
+            "pad",
+        )
+    },  # fmt: skip
+}
+
+
+if not TYPE_CHECKING:  # hidden from mypy, which then still flags a mistyped name
+
+    def __getattr__(name: str) -> Any:
+        if name in _INSTEAD:
+            hint = _INSTEAD[name]
+            raise AttributeError(
+                f"tinygrad_nn.functional.{name} {hint}"
+                if hint.startswith("is ")
+                else f"tinygrad_nn.functional has no {name}: {hint}"
+            )
+        raise AttributeError(f"module 'tinygrad_nn.functional' has no attribute {name!r}")

@@ -25,10 +25,8 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    if (
-        lead == 1 and shape and grad.shape[1:] == shape
-    ):  # a bias (n,) added to (m, n): db = sum over m
-        return grad.sum(axis=0)
+    if lead == 1 and shape and grad.shape[1:] == shape:  # a bias (n,) added to (m, n)
+        return grad.sum(axis=0)  # db = sum over m (a 0-d shape takes the path below: an array)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )

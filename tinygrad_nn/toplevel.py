@@ -9,18 +9,15 @@ draw from the default generator (``tinygrad_nn.manual_seed``). Dtypes are NumPy 
 
 from __future__ import annotations
 
-import json
 import operator
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tinygrad_nn.autograd import Tensor, get_default_dtype, is_grad_enabled
 from tinygrad_nn.autograd import _state as _engine_state  # this thread's switches
+from tinygrad_nn.autograd import where as where  # torch.where(condition, input, other)
 from tinygrad_nn.random import as_rng
 
 # ----------------------------------------------------------------------------- dtype names
@@ -568,24 +565,42 @@ def mean(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     return input.mean(*args, **kwargs)
 
 
-def _no_elementwise(fn: str, args: tuple[Any, ...]) -> None:
-    if args and isinstance(args[0], Tensor):
-        raise TypeError(
-            f"{fn}(input, other): the elementwise {fn}imum of two tensors is not supported; "
-            f"write torch.where(input >= other, input, other) for max (<= for min)"
-        )
-
-
 def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """The maximum; with ``dim``, ``(values, indices)`` as in PyTorch."""
-    _no_elementwise("max", args)
+    """The maximum; with ``dim``, ``(values, indices)``; with a tensor, ``maximum``."""
+    if args and isinstance(args[0], Tensor):
+        return input.maximum(args[0])
     return input.max(*args, **kwargs)
 
 
 def min(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """The minimum; with ``dim``, ``(values, indices)`` as in PyTorch."""
-    _no_elementwise("min", args)
+    """The minimum; with ``dim``, ``(values, indices)``; with a tensor, ``minimum``."""
+    if args and isinstance(args[0], Tensor):
+        return input.minimum(args[0])
     return input.min(*args, **kwargs)
+
+
+def maximum(input: Tensor, other: Any) -> Tensor:
+    return input.maximum(other)
+
+
+def minimum(input: Tensor, other: Any) -> Tensor:
+    return input.minimum(other)
+
+
+def amax(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.amax(*args, **kwargs)
+
+
+def amin(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.amin(*args, **kwargs)
+
+
+def std(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.std(*args, **kwargs)
+
+
+def var(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.var(*args, **kwargs)
 
 
 def argmax(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
@@ -600,6 +615,34 @@ def clip(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     return input.clip(*args, **kwargs)
 
 
+def clamp(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.clamp(*args, **kwargs)
+
+
+def sin(input: Tensor) -> Tensor:
+    return input.sin()
+
+
+def cos(input: Tensor) -> Tensor:
+    return input.cos()
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    return input.permute(*dims)
+
+
+def squeeze(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.squeeze(*args, **kwargs)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return input.unsqueeze(dim)
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    return input.gather(dim, index)
+
+
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     return input.reshape(*shape)
 
@@ -608,15 +651,13 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
 
 
-def transpose(input: Tensor, *args: Any) -> Tensor:
-    return input.transpose(*args)
+def transpose(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return input.transpose(*args, **kwargs)
 
 
 def t(input: Tensor) -> Tensor:
     """The transpose of a tensor of at most 2 dims."""
-    if input.ndim > 2:
-        raise ValueError(f"t: expected a tensor of at most 2 dims, got shape {input.shape}")
-    return input.T
+    return input.t()
 
 
 # ------------------------------------------------------------- torch.save / torch.load
@@ -629,6 +670,11 @@ def save(obj: Any, f: Any) -> None:
     The file is a NumPy ``.npz`` archive: the arrays, plus the structure as JSON, so loading
     it runs no code (no pickle). Writing to a path is atomic.
     """
+    import json  # here, not at the top: `import tinygrad_nn` stays fast
+    import os
+    import tempfile
+    from pathlib import Path
+
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, arrays)
     arrays["__structure__"] = np.array(json.dumps(structure))
@@ -648,6 +694,9 @@ def save(obj: Any, f: Any) -> None:
 
 def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
     """Read what ``save`` wrote; tensors come back as Tensors, arrays as arrays."""
+    import json
+    from pathlib import Path
+
     if map_location is not None and not callable(map_location):
         _check_device("load", map_location)
     source = f if hasattr(f, "read") else Path(f)

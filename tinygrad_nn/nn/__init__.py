@@ -1,5 +1,6 @@
 """Neural-network building blocks: Module, layers, losses, initialisers and model files."""
 
+from tinygrad_nn.nn import functional as functional  # torch.nn.functional: the same module as F
 from tinygrad_nn.nn import init, utils
 from tinygrad_nn.nn.activation import (
     GELU,

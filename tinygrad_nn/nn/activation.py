@@ -28,21 +28,21 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return x.relu()
 
 
 class Sigmoid(Module):
     """y = 1 / (1 + exp(-x))."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.sigmoid(x)
+        return x.sigmoid()
 
 
 class Tanh(Module):
     """y = tanh(x)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.tanh(x)
+        return x.tanh()
 
 
 class LeakyReLU(Module):

@@ -93,14 +93,17 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = match_input_dtype(f"Linear({self.in_features}, {self.out_features})", x, self.weight)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        weight = self.weight
+        # the usual case (a Tensor of the weight's dtype) is checked inline: forward is per step
+        if type(x) is not Tensor or x.data.dtype is not weight.data.dtype:
+            x = match_input_dtype(f"Linear({self.in_features}, {self.out_features})", x, weight)
+        if x.data.ndim == 0 or x.data.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear({self.in_features}, {self.out_features}): expected input with "
                 f"{self.in_features} features in its last axis (rows are samples), "
                 f"got shape {x.shape}"
             )
-        y = x @ self.weight.T  # (batch, out)
+        y = x @ weight.T  # (batch, out)
         if self.bias is not None:
             y = y + self.bias
         return y

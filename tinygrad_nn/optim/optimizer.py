@@ -20,13 +20,6 @@ from tinygrad_nn.autograd import Tensor, enable_grad
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
-def _grad_array(p: Tensor) -> np.ndarray | None:
-    if p.grad is None:
-        return None
-    arr = p.grad.data
-    return arr if arr.dtype == p.data.dtype else arr.astype(p.data.dtype)
-
-
 def _to_numpy(v: Any) -> np.ndarray:
     """A copy of a saved state value: an array, a Tensor or a torch tensor."""
     if isinstance(v, Tensor):
@@ -180,9 +173,10 @@ class Optimizer:
                     f"{type(self).__name__}.step: invalid lr={group['lr']!r} in a param group"
                 )
             for p in group["params"]:
-                g = _grad_array(p)
-                if g is None:
+                grad = p.grad  # a Tensor of p's shape and dtype (the .grad setter checks both)
+                if grad is None:
                     continue
+                g = grad.data
                 if group.get("maximize"):
                     g = -g
                 state = self.state.setdefault(p, {})
