@@ -290,3 +290,33 @@ def test_fit_stops_when_the_loss_becomes_nan() -> None:
     opt = optim.SGD(model.parameters(), lr=0.1)  # type: ignore[attr-defined]
     with pytest.raises(FloatingPointError, match="fit: the loss became nan at epoch 1, batch 1"):
         fit(model, loss_fn, opt, (X, y), epochs=2, progress=False, shuffle=False)  # type: ignore[arg-type]
+
+
+# ---- losses refuse NaN and bad weights -------------------------------------------------------
+
+
+def test_cross_entropy_refuses_nan_probability_target() -> None:
+    import tinygrad_nn.functional as F
+
+    with pytest.raises(ValueError, match=r"cross_entropy: probability target .* nan"):
+        F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([[1.0, 0, 0], [np.nan, 0, 1]]))
+
+
+def test_cross_entropy_refuses_nan_class_weight() -> None:
+    import tinygrad_nn.functional as F
+
+    with pytest.raises(ValueError, match=r"cross_entropy: weight .* nan"):
+        F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), weight=[1.0, np.nan, 1.0])
+
+
+@pytest.mark.parametrize("fn", ["mse_loss", "l1_loss"])
+def test_weighted_regression_losses_refuse_zero_sum_and_negative_weights(fn: str) -> None:
+    import tinygrad_nn.functional as F
+
+    pred, target = Tensor(np.ones(3)), np.zeros(3)
+    with pytest.raises(ValueError, match=rf"{fn}: weights sum to 0"):
+        getattr(F, fn)(pred, target, weight=np.zeros(3))
+    with pytest.raises(ValueError, match=rf"{fn}: weight .* -1"):
+        getattr(F, fn)(pred, target, weight=np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match=rf"{fn}: weight .* nan"):
+        getattr(F, fn)(pred, target, weight=np.array([1.0, np.nan, 1.0]))

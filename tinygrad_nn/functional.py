@@ -223,6 +223,12 @@ def cross_entropy(
                 f"shape {input.shape} (or integer class indices of shape "
                 f"{_without(input.shape, class_dim)})"
             )
+        if not np.isfinite(y.data).all():
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(y.data))[0])
+            raise ValueError(
+                f"cross_entropy: probability target must be finite, but element {index} of "
+                f"shape {y.shape} is {y.data[index].item()}"
+            )
         if not label_smoothing and w is None:
             return apply(ops.CrossEntropy, input, y, axis=class_dim, reduction=reduction)
         q = y.data
@@ -507,6 +513,7 @@ def _weighted(fn: str, per_element: Tensor, weight: Any, reduction: str) -> Tens
         raise ValueError(
             f"{fn}: weight has shape {w.shape}, expected the input's shape {per_element.shape}"
         )
+    _check_weight_values(fn, w, need_positive_sum=reduction == "mean")
     w_t = Tensor(w.astype(per_element.dtype, copy=False))
     weighted = per_element * w_t
     if reduction == "none":
@@ -514,6 +521,24 @@ def _weighted(fn: str, per_element: Tensor, weight: Any, reduction: str) -> Tens
     if reduction == "sum":
         return weighted.sum()
     return weighted.sum() / Tensor(np.asarray(w_t.data.sum(), dtype=per_element.dtype))
+
+
+def _check_weight_values(fn: str, w: np.ndarray, need_positive_sum: bool) -> None:
+    """Raise unless every weight is a finite number >= 0 (and, for a mean, they sum above 0)."""
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: weight must hold numbers, got dtype {w.dtype}")
+    good = np.isfinite(w) & (w >= 0)
+    if not good.all():
+        index = tuple(int(i) for i in np.argwhere(~good)[0])
+        raise ValueError(
+            f"{fn}: weight must hold finite values >= 0, but element {index} of shape "
+            f"{w.shape} is {w[index].item():.6g}"
+        )
+    if need_positive_sum and w.size and not w.sum() > 0:
+        raise ValueError(
+            f"{fn}: weights sum to 0, so reduction='mean' (sum(w e) / sum(w)) would be 0/0; "
+            "give some weight > 0, or use reduction='sum'"
+        )
 
 
 def _class_weight(fn: str, weight: Any, n_classes: int, dtype: np.dtype) -> np.ndarray | None:
@@ -524,6 +549,7 @@ def _class_weight(fn: str, weight: Any, n_classes: int, dtype: np.dtype) -> np.n
         raise ValueError(
             f"{fn}: weight has shape {w.shape}, expected one weight per class: ({n_classes},)"
         )
+    _check_weight_values(fn, w, need_positive_sum=False)
     return w.astype(dtype, copy=False)
 
 
