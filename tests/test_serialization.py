@@ -346,3 +346,24 @@ def test_load_of_a_directory_or_missing_file(tmp_path: Path) -> None:
         nn.load(model(), tmp_path / "d.npz")
     with pytest.raises(FileNotFoundError, match="no such file"):
         nn.load(model(), tmp_path / "none.safetensors")
+
+
+def test_save_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path: Path) -> None:
+    from tinygrad_nn import nn
+
+    real = tmp_path / "real.safetensors"
+    link = tmp_path / "link.safetensors"
+    model = nn.Linear(2, 3)
+    nn.save(model, real)
+    link.symlink_to(real)
+    nn.save(model, link)
+    assert link.is_symlink() and real.is_file() and not real.is_symlink()
+    assert nn.load_state(link).keys() == model.state_dict().keys()
+
+
+def test_load_into_a_non_module_names_load_and_module(tmp_path: Path) -> None:
+    from tinygrad_nn import nn
+
+    nn.save(nn.Linear(2, 3), tmp_path / "m.safetensors")
+    with pytest.raises(TypeError, match=r"nn.load: module must be an nn.Module .* got str"):
+        nn.load("notamodule", tmp_path / "m.safetensors")  # type: ignore[arg-type]

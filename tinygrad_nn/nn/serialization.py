@@ -51,9 +51,12 @@ def save(module: Module | dict[str, np.ndarray], path: str | os.PathLike[str]) -
     The bytes go to a temporary file in the same directory, are flushed to disk, and only
     then renamed over `path`, so a crash never leaves a half-written model behind. Arrays
     holding NaN or Inf are refused (a model that diverged is not worth keeping silently).
+    A `path` that is a symlink is followed: the file it points to is replaced, the link kept.
     """
     target = Path(path)
     fmt = _format(target, "nn.save")
+    if target.is_symlink():  # the rename would replace the link itself with a regular file
+        target = target.resolve()
     state = module.state_dict() if isinstance(module, Module) else dict(module)
     for name, value in state.items():
         if not isinstance(value, np.ndarray):
@@ -332,6 +335,11 @@ def _read_npy_member(
 
 def load(module: Module, path: str | os.PathLike[str], strict: bool = True) -> Module:
     """Load a model file written by `save` into `module`, checking names, shapes and dtypes."""
+    if not isinstance(module, Module):
+        raise TypeError(
+            f"nn.load: module must be an nn.Module to load into, got {type(module).__name__} "
+            f"({module!r:.60}); write nn.load(model, path), or nn.load_state(path) for a dict"
+        )
     state = dict(module._upgrade_state_dict(load_state(path)))  # older files: older key names
     own = module.state_dict(keep_vars=True)
     missing = [k for k in own if k not in state]
