@@ -320,3 +320,21 @@ def test_weighted_regression_losses_refuse_zero_sum_and_negative_weights(fn: str
         getattr(F, fn)(pred, target, weight=np.array([1.0, -1.0, 1.0]))
     with pytest.raises(ValueError, match=rf"{fn}: weight .* nan"):
         getattr(F, fn)(pred, target, weight=np.array([1.0, np.nan, 1.0]))
+
+
+# ---- viz and gradcheck name themselves on a wrong argument -----------------------------------
+
+
+def test_draw_check_graph_and_gradcheck_refuse_a_non_tensor() -> None:
+    import tinygrad_nn
+    import tinygrad_nn.viz
+
+    x = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match=r"draw: expected the Tensor .* got int"):
+        tinygrad_nn.draw(5)
+    with pytest.raises(TypeError, match=r"check_graph: expected the loss Tensor .* got int"):
+        tinygrad_nn.viz.check_graph(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"gradcheck: fn must be a function .* got int"):
+        tinygrad_nn.gradcheck(5, (x,))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"draw: rankdir must be one of .*'XX'"):
+        tinygrad_nn.draw((x * 2).sum(), rankdir="XX")

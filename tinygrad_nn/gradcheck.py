@@ -25,6 +25,11 @@ def gradcheck(
     product ``backward`` computes. Raises ``AssertionError`` naming the input and the worst
     element when an entry differs by more than ``atol + rtol * |numerical|``.
     """
+    if not callable(fn):
+        raise TypeError(
+            f"gradcheck: fn must be a function of the inputs returning a Tensor, got "
+            f"{type(fn).__name__} ({fn!r:.60}); write gradcheck(lambda x: ..., (x,))"
+        )
     for name, value, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
         if not np.isfinite(value) or value < 0 or (positive and value == 0):
             bound = "> 0" if positive else ">= 0"

@@ -225,6 +225,13 @@ def check_graph(
     exactly 0, ties in max) can give a large error that is not a bug; the drawing shows where.
     """
     recording = None
+    from tinygrad_nn.autograd import Tensor as _Tensor  # at run time: no import cycle
+
+    if not isinstance(loss, _Tensor) and not callable(loss):
+        raise TypeError(
+            f"check_graph: expected the loss Tensor or a function that builds it, got "
+            f"{type(loss).__name__} ({loss!r:.60})"
+        )
     if callable(loss) and not hasattr(loss, "_op"):
         with record() as recording:
             loss = loss()

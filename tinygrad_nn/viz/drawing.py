@@ -450,6 +450,9 @@ def build(
             gc.enable()
 
 
+_RANKDIRS = ("TB", "LR", "BT", "RL")  # as the CLI's --rankdir
+
+
 def _build(
     root: Tensor,
     show_data: bool,
@@ -462,6 +465,8 @@ def _build(
     recording: Recording | None,
     deco: Decorations,
 ) -> Drawing:
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
     if max_nodes is not None and max_nodes < 2:
         raise ValueError(f"draw: max_nodes must be at least 2, got {max_nodes}")
     near = None if max_nodes is None else _near_output(root, notation, max(2, max_nodes // 3))
@@ -893,6 +898,13 @@ def draw(
     into summary nodes, and a note says so. Building needs no Graphviz program; `render`
     does.
     """
+    from tinygrad_nn.autograd import Tensor as _Tensor  # at run time: no import cycle
+
+    if not isinstance(tensor, _Tensor):
+        raise TypeError(
+            f"draw: expected the Tensor whose graph to draw (e.g. the loss), got "
+            f"{type(tensor).__name__} ({tensor!r:.60})"
+        )
     return build(
         tensor,
         show_data=show_data,
