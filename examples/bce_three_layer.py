@@ -11,7 +11,7 @@ gradient descent and printing the mean cost per epoch (random labels: it falls s
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser, positive_float, positive_int
+from tinygrad_nn.examples._common import out_dir, parser, positive_float, positive_int
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, optim
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=positive_int, default=8, help="passes over the data")
     p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (> 0)")
     args = p.parse_args(argv)
+    out_dir(args.out_dir)  # a bad --out-dir is refused before any work
     rng = np.random.default_rng(args.seed)
     m = 1000 if args.fast else 10000
     X, Y, params = make_problem(m, nx=100, ny=4, n1=12, rng=rng)

@@ -11,7 +11,7 @@ samples), both in float64 with `optim.SGD`. The printed differences are rounding
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser, positive_float, positive_int
+from tinygrad_nn.examples._common import out_dir, parser, positive_float, positive_int
 
 from tinygrad_nn import Tensor, nn, optim
 from tinygrad_nn.data import toy_sign
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=positive_int, default=10, help="samples per step")
     p.add_argument("--eta", type=positive_float, default=3.0, help="learning rate eta (> 0)")
     args = p.parse_args(argv)
+    out_dir(args.out_dir)  # a bad --out-dir is refused before any work
     n, epochs = (200, 2) if args.fast else (1000, args.epochs)
     result = compare(epochs, args.batch_size, args.eta, n, args.seed)
     print(

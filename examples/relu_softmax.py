@@ -10,7 +10,7 @@ lr = 0.01 is compared with the tutorial's hand-written NumPy equations.
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser, positive_float
+from tinygrad_nn.examples._common import out_dir, parser, positive_float
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, optim
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (> 0)")
     args = p.parse_args(argv)
+    out_dir(args.out_dir)  # a bad --out-dir is refused before any work
     X, Y, init = tutorial_data_and_params()
     print(f"X {X.shape}, Y {Y.shape} (one-hot columns); W1[0, :3] = {init[0][0, :3].round(8)}")
     params = [

@@ -10,7 +10,7 @@ Backward: delta[L] = 1/m (A[L] - Y) * g'(Z[L]),  delta[l] = (W[l+1]^T delta[l+1]
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser, table
+from tinygrad_nn.examples._common import out_dir, parser, table
 
 from tinygrad_nn import Tensor
 
@@ -73,6 +73,7 @@ def graph_loss() -> Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
+    out_dir(args.out_dir)  # a bad --out-dir is refused before any work
     m = 100
     Ws, bs, X, Y = build(m, np.random.default_rng(args.seed))
     Zs, As = forward(Ws, bs, X)

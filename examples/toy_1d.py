@@ -9,7 +9,7 @@ the gradients of every W and b against central finite differences.
 from __future__ import annotations
 
 import numpy as np
-from tinygrad_nn.examples._common import parser, positive_float, positive_int
+from tinygrad_nn.examples._common import out_dir, parser, positive_float, positive_int
 
 import tinygrad_nn
 from tinygrad_nn import Tensor, optim
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=positive_float, default=3.0, help="learning rate eta (> 0)")
     p.add_argument("--batch-size", type=positive_int, default=10, help="samples per step")
     args = p.parse_args(argv)
+    out_dir(args.out_dir)  # a bad --out-dir is refused before any work
     epochs = min(args.epochs, 5) if args.fast else args.epochs
     rng = np.random.default_rng(args.seed)
 

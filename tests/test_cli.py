@@ -421,12 +421,14 @@ def test_example_help_shows_defaults(
 def test_example_out_dir_that_is_a_file_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from tinygrad_nn.examples import EXAMPLES
+
     from tinygrad_nn.cli import main
 
     blocker = tmp_path / "file"
     blocker.write_text("x")
     for out_dir, message in ((blocker, "exists and is not a folder"), (blocker / "sub", "cannot")):
-        for example in ("digits_mlp", "hidden_representations"):  # before any training
+        for example in EXAMPLES:  # every example, before any training
             assert main(["run", example, "--fast", "--out-dir", str(out_dir)]) == 2
             out, err_text = capsys.readouterr()
             assert out == ""
