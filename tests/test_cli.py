@@ -179,6 +179,7 @@ def test_main_job_reaches_97_percent_for_other_seeds(
 BAD_VALUES = [
     ["train", "--epochs", "-3"],
     ["train", "--epochs", "1.5"],
+    ["train", "--epochs", "99999999999999999999"],
     ["train", "--lr", "nan"],
     ["train", "--lr", "inf"],
     ["train", "--lr", "0"],
@@ -360,6 +361,13 @@ def test_diverged_training_is_one_line_and_saves_nothing(tmp_path: Path) -> None
         "1e+30); no model was saved"
     ]
     assert not out.exists()
+
+
+def test_divergence_from_a_huge_weight_decay_names_weight_decay(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    r = run("train", "--optimizer", "sgd", "--weight-decay", "1e30", "--epochs", "2", "--quiet")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "training diverged" in r.stderr and "or --weight-decay than 1e+30" in r.stderr
 
 
 def test_help_shows_defaults() -> None:

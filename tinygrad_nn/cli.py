@@ -89,6 +89,7 @@ def number(
     return parse
 
 
+MAX_EPOCHS = 100_000  # a sane bound: more is a typo, not a plan (days of training)
 positive_int = number(int, 1)
 seed_int = number(int, 0, MAX_SEED)
 positive_float = number(float, 0, low_open=True)
@@ -161,12 +162,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     loader = data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=rng)
     smoothed = functools.partial(F.cross_entropy, label_smoothing=args.label_smoothing)
 
+    wd_hint = f" or --weight-decay than {args.weight_decay}" if args.weight_decay else ""
+
     def loss_fn(out: Any, y: Any) -> Any:
         loss = smoothed(out, y)
         if not np.isfinite(loss.data).all():
             raise CLIError(
                 f"training diverged: the loss became {loss.item()} (try a smaller --lr than "
-                f"{args.lr}); no model was saved",
+                f"{args.lr}{wd_hint}); no model was saved",
                 status=1,
             )
         return loss
@@ -345,7 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="hidden units"
     )
-    train.add_argument("--epochs", type=positive_int, default=30, help="passes over the data")
+    train.add_argument(
+        "--epochs",
+        type=number(int, 1, MAX_EPOCHS),
+        default=30,
+        help=f"passes over the data (at most {MAX_EPOCHS})",
+    )
     train.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate (> 0)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="update rule")
     train.add_argument(
