@@ -338,3 +338,10 @@ def test_draw_check_graph_and_gradcheck_refuse_a_non_tensor() -> None:
         tinygrad_nn.gradcheck(5, (x,))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"draw: rankdir must be one of .*'XX'"):
         tinygrad_nn.draw((x * 2).sum(), rankdir="XX")
+
+
+def test_dataloader_negative_seed_names_dataloader_and_seed() -> None:
+    from tinygrad_nn.data import DataLoader
+
+    with pytest.raises(ValueError, match=r"DataLoader: seed must be .* got -1"):
+        DataLoader(np.ones((4, 2)), np.ones(4), batch_size=2, shuffle=True, seed=-1)

@@ -248,6 +248,9 @@ class DataLoader:
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: pass generator= or seed=, not both")
         given = generator if generator is not None else seed
+        if isinstance(given, (int, np.integer)) and not isinstance(given, bool) and given < 0:
+            which = "generator" if generator is not None else "seed"
+            raise ValueError(f"DataLoader: {which} must be a non-negative integer, got {given}")
         self._rng = None if given is None else as_rng(given)
 
     @property
