@@ -1395,31 +1395,109 @@ class Tensor:
                 "write the out-of-place form, e.g. x = x + y instead of x += y"
             )
 
-    def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any) -> Tensor:
-        self._check_inplace(f"{symbol}=")
-        if not self.data.flags.writeable:
-            raise ValueError(
-                f"{symbol}=: this tensor's data is read-only (e.g. made by expand, whose "
-                f"elements share memory); write x = x {symbol} y"
-            )
+    def _inplace(
+        self, ufunc: np.ufunc, symbol: str, other: Any, what: str | None = None
+    ) -> Tensor:
+        what = what or f"{symbol}="
+        self._check_writable(what, f"x = x {symbol} y", other)
         value = other.data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
-            raise RuntimeError(
-                f"{symbol}=: the right-hand side requires grad but this tensor does not, so "
-                f"the result would need a graph; write x = x {symbol} y (out of place)"
-            )
         try:
             ufunc(self.data, value, out=self.data)
         except TypeError:  # NumPy's casting error: e.g. an int64 tensor *= 0.5
             raise TypeError(
-                f"{symbol}=: the result has dtype {np.result_type(self.data, value)}, which "
+                f"{what}: the result has dtype {np.result_type(self.data, value)}, which "
                 f"cannot be stored in this {self.data.dtype} tensor in place; write "
                 f"x = x {symbol} y"
             ) from None
         except ValueError:
             raise ValueError(
-                f"{symbol}=: cannot broadcast shape {np.shape(value)} into this tensor's shape "
+                f"{what}: cannot broadcast shape {np.shape(value)} into this tensor's shape "
                 f"{self.data.shape} in place"
+            ) from None
+        return self
+
+    def _check_writable(self, what: str, instead: str, other: Any = None) -> None:
+        """The in-place rules, a writable array, and a right-hand side that needs no graph."""
+        self._check_inplace(what)
+        if not self.data.flags.writeable:
+            raise ValueError(
+                f"{what}: this tensor's data is read-only (e.g. made by expand, whose "
+                f"elements share memory); write {instead}"
+            )
+        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
+            raise RuntimeError(
+                f"{what}: the right-hand side requires grad but this tensor does not, so "
+                f"the result would need a graph; write {instead} (out of place)"
+            )
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = value`` in place (PyTorch's in-place rules; value broadcasts)."""
+        self._check_writable("x[index] = value", "x = x.masked_fill(mask, v) or torch.where", value)
+        v = _data(value)
+        try:
+            self.data[_index(index)] = v
+        except ValueError as e:
+            raise ValueError(
+                f"x[index] = value: cannot put a value of shape {np.shape(v)} into the "
+                f"selected elements of this tensor of shape {self.data.shape} ({e})"
+            ) from None
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other in place (PyTorch's in-place rules)."""
+        return self._inplace(np.add, "+", _scaled(other, alpha), "add_")
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other in place (PyTorch's in-place rules)."""
+        return self._inplace(np.subtract, "-", _scaled(other, alpha), "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, "*", other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, "/", other, "div_")
+
+    def pow_(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, Tensor) or np.ndim(exponent) == 0:
+            return self._inplace(np.power, "**", exponent, "pow_")
+        raise TypeError(f"pow_: the exponent must be a number or a tensor, got {exponent!r}")
+
+    def neg_(self) -> Tensor:
+        self._check_writable("neg_", "x = -x")
+        if self.data.dtype.kind == "b":
+            raise TypeError("neg_: negation of a bool tensor is not defined; use ~x")
+        np.negative(self.data, out=self.data)
+        return self
+
+    def clamp_(
+        self,
+        min: float | None = None,  # noqa: A002 (PyTorch's names)
+        max: float | None = None,  # noqa: A002
+    ) -> Tensor:
+        """clamp in place: min(max(self, min), max) (PyTorch's in-place rules)."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give at least one of min and max")
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, (int, float, np.number)):
+                raise TypeError(f"clamp_: bounds must be numbers, got {type(bound).__name__}")
+        if min is not None:
+            self._inplace(np.maximum, "max", min, "clamp_")
+        if max is not None:
+            self._inplace(np.minimum, "min", max, "clamp_")
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (a tensor or array, broadcast to this shape) in place, as PyTorch.
+
+        The values are cast to this tensor's dtype, as PyTorch's ``copy_``.
+        """
+        self._check_writable("copy_", "x = src.clone() (or copy under no_grad())", src)
+        v = np.asarray(_data(src))
+        try:
+            np.copyto(self.data, v, casting="unsafe")
+        except ValueError:
+            raise ValueError(
+                f"copy_: cannot broadcast the source's shape {v.shape} to this tensor's shape "
+                f"{self.data.shape}"
             ) from None
         return self
 
@@ -1629,6 +1707,15 @@ def _shape(shape: tuple[Any, ...], fn: str = "shape") -> tuple[int, ...]:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _scaled(other: Any, alpha: float) -> Any:
+    """``alpha * other`` for add_/sub_ (``other`` itself when alpha is 1)."""
+    if alpha == 1:
+        return other
+    if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
+        return other  # refused by the in-place check, with the right message
+    return np.multiply(_data(other), alpha)
 
 
 def _index(index: Any) -> Any:
