@@ -440,6 +440,11 @@ class NotAScalarError(RuntimeError, ValueError):
     """
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """``//`` or ``%`` of integer tensors by 0: a RuntimeError as in PyTorch, and Python's
+    ZeroDivisionError, so either ``except`` works."""
+
+
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
@@ -887,6 +892,69 @@ class Tensor:
         if self.data.dtype.kind not in "biu":
             raise TypeError(f"~: needs a bool or integer tensor, got dtype {self.data.dtype}")
         return _new(~self.data, False, None)
+
+    # Floor division, remainder and the bitwise operators have no gradient here: results
+    # carry no graph, and an operand that requires grad is refused (see _no_grad_binary).
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _no_grad_binary("floor_divide (//)", np.floor_divide, self, other, False)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _no_grad_binary("floor_divide (//)", np.floor_divide, self, other, True)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _no_grad_binary("remainder (%)", np.remainder, self, other, False)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _no_grad_binary("remainder (%)", np.remainder, self, other, True)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_and (&)", np.bitwise_and, self, other, False)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_and (&)", np.bitwise_and, self, other, True)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_or (|)", np.bitwise_or, self, other, False)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_or (|)", np.bitwise_or, self, other, True)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_xor (^)", np.bitwise_xor, self, other, False)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_xor (^)", np.bitwise_xor, self, other, True)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return self // other
+
+    def remainder(self, other: Any) -> Tensor:
+        return self % other
+
+    def fmod(self, other: Any) -> Tensor:
+        """C's remainder: the sign of the dividend (``%`` takes the divisor's), as torch.fmod."""
+        return _no_grad_binary("fmod", np.fmod, self, other, False)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        return self & other
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return self | other
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return self ^ other
+
+    def logical_and(self, other: Any) -> Tensor:
+        return _new(np.logical_and(self.data, _data(other)), False, None)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return _new(np.logical_or(self.data, _data(other)), False, None)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return _new(np.logical_xor(self.data, _data(other)), False, None)
+
+    def logical_not(self) -> Tensor:
+        return _new(np.logical_not(self.data), False, None)
 
     def eq(self, other: Any) -> Tensor:
         return self == other
@@ -1707,6 +1775,40 @@ def _shape(shape: tuple[Any, ...], fn: str = "shape") -> tuple[int, ...]:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _no_grad_binary(
+    name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected: bool
+) -> Tensor:
+    """``ufunc(t, other)`` (or ``ufunc(other, t)``), typed as the arithmetic operators type
+    their operands, as a tensor without a graph; bitwise ones need bool or integer tensors."""
+    try:
+        a, b = t, _lift(t, other)
+    except _Promote:  # an integer tensor with a float: in the default float dtype
+        a = _new(t.data.astype(_default_dtype), t._requires_grad, None)
+        b = _lift(a, other)
+    if reflected:
+        a, b = b, a
+    if ufunc in (np.bitwise_and, np.bitwise_or, np.bitwise_xor):
+        for x in (a, b):
+            if x.data.dtype.kind not in "biu":
+                raise TypeError(
+                    f"{name}: needs bool or integer tensors, got dtype {x.data.dtype}; compare "
+                    "first (e.g. (x > 0) & (y > 0)) or use logical_and/logical_or"
+                )
+    if _local.state.grad_enabled and (t._requires_grad or _requires(other)):
+        raise RuntimeError(
+            f"{name}: has no gradient in tinygrad_nn, and an operand requires grad; compute "
+            f"it on .detach() (or inside no_grad()), e.g. x.detach() // y"
+        )
+    if ufunc in (np.floor_divide, np.remainder, np.fmod) and b.data.dtype.kind in "biu":
+        if np.any(b.data == 0):
+            raise IntegerDivisionByZero(f"{name}: integer division by zero (a divisor is 0)")
+    return _new(np.asarray(ufunc(a.data, b.data)), False, None)
+
+
+def _requires(x: Any) -> bool:
+    return isinstance(x, Tensor) and x._requires_grad
 
 
 def _scaled(other: Any, alpha: float) -> Any:
