@@ -1211,6 +1211,91 @@ class Tensor:
         v = self._variance("std", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
         return v.sqrt()
 
+    def prod(
+        self,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Product over ``dim`` (all when None); the gradient is right where elements are 0."""
+        return self._reduce(ops.Prod, dim, keepdim, axis, keepdims)
+
+    def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """Running sum along ``dim``: Z_i = A_0 + ... + A_i, as PyTorch (dim is required)."""
+        d = _dim_arg("cumsum", dim, axis)
+        if d is None:
+            raise TypeError(
+                "cumsum: give the dim to sum along, e.g. x.cumsum(0) (for the flattened "
+                "tensor write x.flatten().cumsum(0))"
+            )
+        return apply(ops.Cumsum, self, axis=normalize_axes("cumsum", d, max(self.ndim, 1))[0])
+
+    def all(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """True where every element over ``dim`` (all when None) is nonzero; a bool tensor."""
+        axes = normalize_axes("all", _dim_arg("all", dim, axis), self.data.ndim)
+        keep = _keep_arg("all", keepdim, keepdims)
+        return _new(np.asarray(np.all(self.data, axis=axes, keepdims=keep)), False, None)
+
+    def any(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """True where some element over ``dim`` (all when None) is nonzero; a bool tensor."""
+        axes = normalize_axes("any", _dim_arg("any", dim, axis), self.data.ndim)
+        keep = _keep_arg("any", keepdim, keepdims)
+        return _new(np.asarray(np.any(self.data, axis=axes, keepdims=keep)), False, None)
+
+    def norm(
+        self,
+        p: Any = 2,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool = False,
+    ) -> Tensor:
+        """The vector p-norm over ``dim`` (all elements when None), as PyTorch's ``norm``.
+
+        p=2: sqrt(sum x^2); p=1: sum |x|; p=inf: max |x|; other p > 0: (sum |x|^p)^(1/p).
+        At x = 0 the gradient of the 2-norm is 0, as PyTorch's (not 0/0).
+        """
+        if self.data.dtype.kind not in "fc":
+            _needs_float("norm", self)
+        if p == "fro":
+            p = 2
+        if not isinstance(p, (int, float, np.number)) or isinstance(p, bool) or not p > 0:
+            raise ValueError(
+                f"norm: p must be a positive number, 'fro' or inf, got {p!r} (matrix norms "
+                "such as 'nuc' are not supported)"
+            )
+        if p == float("inf"):
+            return self.abs().amax(dim, keepdim)
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p == 2:
+            return self._reduce(ops.Norm2, dim, keepdim, None, None, "norm")
+        return (self.abs() ** float(p)).sum(dim, keepdim) ** (1.0 / float(p))
+
+    def dot(self, other: Any) -> Tensor:
+        """sum_i self_i * other_i of two 1-D tensors of one length, as PyTorch's ``dot``."""
+        o = other if isinstance(other, Tensor) else Tensor(other)
+        if self.data.ndim != 1 or o.data.ndim != 1 or self.data.shape != o.data.shape:
+            raise ValueError(
+                f"dot: needs two 1-D tensors of the same length, got shapes {self.shape} and "
+                f"{o.shape}; for matrices write a @ b"
+            )
+        return self @ o
+
     def amax(
         self,
         dim: int | tuple[int, ...] | None = None,
@@ -1367,6 +1452,13 @@ class Tensor:
     def T(self) -> Tensor:
         return apply(ops.Transpose, self, axes=None)
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The last two dims swapped (a batch of matrices transposed), as PyTorch's ``mT``."""
+        if self.data.ndim < 2:
+            raise ValueError(f"mT: needs a tensor with at least 2 dims, got shape {self.shape}")
+        return self.transpose(-2, -1)
+
     def t(self) -> Tensor:
         """Transpose of a tensor with at most 2 dims, as PyTorch."""
         if self.data.ndim > 2:
@@ -1463,9 +1555,7 @@ class Tensor:
                 "write the out-of-place form, e.g. x = x + y instead of x += y"
             )
 
-    def _inplace(
-        self, ufunc: np.ufunc, symbol: str, other: Any, what: str | None = None
-    ) -> Tensor:
+    def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any, what: str | None = None) -> Tensor:
         what = what or f"{symbol}="
         self._check_writable(what, f"x = x {symbol} y", other)
         value = other.data if isinstance(other, Tensor) else other
@@ -1739,8 +1829,13 @@ def _keep_arg(op: str, keepdim: bool | None, keepdims: bool | None) -> bool:
     return bool(keepdims)
 
 
+class NeedsFloatError(RuntimeError, TypeError):
+    """mean/var/std/norm of an integer tensor: a RuntimeError as in PyTorch, and a TypeError
+    (as before), so either ``except`` works."""
+
+
 def _needs_float(op: str, t: Tensor) -> None:
-    raise TypeError(
+    raise NeedsFloatError(
         f"{op}: needs a floating tensor, got dtype {t.data.dtype} (as in PyTorch); write "
         f"x.float().{op}()"
     )
@@ -1777,9 +1872,7 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _no_grad_binary(
-    name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected: bool
-) -> Tensor:
+def _no_grad_binary(name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected: bool) -> Tensor:
     """``ufunc(t, other)`` (or ``ufunc(other, t)``), typed as the arithmetic operators type
     their operands, as a tensor without a graph; bitwise ones need bool or integer tensors."""
     try:
