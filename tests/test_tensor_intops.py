@@ -63,12 +63,14 @@ def test_integer_and_bool_operators_match_pytorch(name: str) -> None:
 
 def test_no_gradient_operators_refuse_operands_that_require_grad() -> None:
     x = Tensor(F, requires_grad=True)
-    for f in (lambda: x // 2, lambda: 3 % x, lambda: x.fmod(2.0), lambda: Tensor(F) // x):
+    for f in (lambda: x // 2, lambda: 3 // x, lambda: Tensor(F) // x):
         with pytest.raises(RuntimeError, match="has no gradient in tinygrad_nn.*detach"):
             f()
     with tn.no_grad():
         np.testing.assert_array_equal((x // 2).data, F // 2)
+        assert (x % 2).op is None
     np.testing.assert_array_equal((x.detach() % 2).data, F % 2)
+    assert (x % 2).op == "remainder" and x.fmod(2.0).op == "remainder"  # differentiable
 
 
 def test_bitwise_operators_need_bool_or_integer_tensors() -> None:

@@ -291,6 +291,12 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
             z.var(0) * z.std(dim=1, keepdim=True) + z.var(1, correction=0, keepdim=True) + z.std()
         ),
     ),
+    # number % tensor: torch has no derivative for it; the op table checks ours instead
+    "remainder and fmod": (
+        [(3, 4), (4,)],
+        lambda a, b: a % (b.abs() + 0.3) + (2 * a) % -1.3 + a.fmod(b + 2) + a.fmod(-0.9),
+        lambda a, b: a % (b.abs() + 0.3) + (2 * a) % -1.3 + a.fmod(b + 2) + a.fmod(-0.9),
+    ),
     "prod (also with zeros), cumsum, norm, dot, mT": (
         [(3, 4), (2, 3, 4)],
         lambda z, c: (

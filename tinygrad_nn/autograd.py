@@ -893,8 +893,9 @@ class Tensor:
             raise TypeError(f"~: needs a bool or integer tensor, got dtype {self.data.dtype}")
         return _new(~self.data, False, None)
 
-    # Floor division, remainder and the bitwise operators have no gradient here: results
-    # carry no graph, and an operand that requires grad is refused (see _no_grad_binary).
+    # Floor division and the bitwise operators have no gradient: results carry no graph, and
+    # an operand that requires grad is refused (see _no_grad_binary); % and fmod of an operand
+    # that requires grad record the Remainder op, as torch's are differentiable.
     def __floordiv__(self, other: Any) -> Tensor:
         return _no_grad_binary("floor_divide (//)", np.floor_divide, self, other, False)
 
@@ -1874,7 +1875,8 @@ def _data(x: Any) -> Any:
 
 def _no_grad_binary(name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected: bool) -> Tensor:
     """``ufunc(t, other)`` (or ``ufunc(other, t)``), typed as the arithmetic operators type
-    their operands, as a tensor without a graph; bitwise ones need bool or integer tensors."""
+    their operands, as a tensor without a graph (but see Remainder); bitwise ones need bool
+    or integer tensors."""
     try:
         a, b = t, _lift(t, other)
     except _Promote:  # an integer tensor with a float: in the default float dtype
@@ -1890,6 +1892,8 @@ def _no_grad_binary(name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected
                     "first (e.g. (x > 0) & (y > 0)) or use logical_and/logical_or"
                 )
     if _local.state.grad_enabled and (t._requires_grad or _requires(other)):
+        if ufunc in (np.remainder, np.fmod):  # differentiable in a and b, as torch's
+            return apply(ops.Remainder, a, b, trunc=ufunc is np.fmod)
         raise RuntimeError(
             f"{name}: has no gradient in tinygrad_nn, and an operand requires grad; compute "
             f"it on .detach() (or inside no_grad()), e.g. x.detach() // y"

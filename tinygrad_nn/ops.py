@@ -212,6 +212,36 @@ class Div(Op):
         return (dA if self.needs_grad[0] else None), (-dA * z if self.needs_grad[1] else None)
 
 
+class Remainder(Op):
+    """Z = A - B * q with q = floor(A / B) (``%``; fmod: q = trunc(A / B)).
+
+    dA = dZ,   dB = -dZ * q (q is piecewise constant: its own derivative is 0 where defined).
+    """
+
+    __slots__ = ()
+    name = "remainder"
+    arg_names = ("lhs", "rhs")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out}", "d{1} = -d{out} * floor({0} / {1})")
+
+    def forward(self, a: Array, b: Array, *, trunc: bool) -> Array:
+        try:
+            z = np.fmod(a, b) if trunc else np.remainder(a, b)
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+        self.saved = (a, b)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b = self.saved
+        dB = None
+        if self.needs_grad[1]:
+            q = np.trunc(a / b) if self.kwargs["trunc"] else np.floor(a / b)
+            dB = -dZ * q
+        return (dZ if self.needs_grad[0] else None), dB
+
+
 class Neg(Op):
     """Z = -A.   dA = -dZ."""
 
