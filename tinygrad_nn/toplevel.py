@@ -754,6 +754,11 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return input @ mat2
 
 
+def _given(**kwargs: Any) -> dict[str, Any]:
+    """The arguments that differ from their defaults (None, False, "fro"), to pass on as is."""
+    return {k: v for k, v in kwargs.items() if v is not None and v is not False and v != "fro"}
+
+
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """The inner product sum(input * other) of two 1-D tensors."""
     return cast(Any, input).dot(other)
@@ -761,29 +766,29 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     """The product of input's elements (over ``dim`` if given)."""
-    return cast(Any, input).prod(dim, keepdim, dtype=dtype)
+    return cast(Any, input).prod(**_given(dim=dim, keepdim=keepdim, dtype=dtype))
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Any:
     """Running sums along ``dim``."""
-    return cast(Any, input).cumsum(dim, dtype=dtype)
+    return cast(Any, input).cumsum(dim, **_given(dtype=dtype))
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """True where every element (over ``dim`` if given) is nonzero; a bool tensor."""
-    return cast(Any, input).all(dim, keepdim)
+    return cast(Any, input).all(**_given(dim=dim, keepdim=keepdim))
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """True where some element (over ``dim`` if given) is nonzero; a bool tensor."""
-    return cast(Any, input).any(dim, keepdim)
+    return cast(Any, input).any(**_given(dim=dim, keepdim=keepdim))
 
 
 def norm(
     input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
 ) -> Any:
     """The p-norm of input (Frobenius / 2-norm by default), over ``dim`` if given."""
-    return cast(Any, input).norm(p, dim, keepdim, dtype=dtype)
+    return cast(Any, input).norm(**_given(p=p, dim=dim, keepdim=keepdim, dtype=dtype))
 
 
 # ------------------------------------------------- rounding, signs and tests of the values
