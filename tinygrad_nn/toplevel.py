@@ -584,6 +584,8 @@ def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
     """The maximum; with ``dim``, ``(values, indices)``; with a tensor, ``maximum``."""
     if args and isinstance(args[0], Tensor):
         return input.maximum(args[0])
+    if "other" in kwargs:  # max(input, other=t)
+        return input.maximum(kwargs.pop("other"), **kwargs)
     return input.max(*args, **kwargs)
 
 
@@ -591,6 +593,8 @@ def min(input: Tensor, *args: Any, **kwargs: Any) -> Any:
     """The minimum; with ``dim``, ``(values, indices)``; with a tensor, ``minimum``."""
     if args and isinstance(args[0], Tensor):
         return input.minimum(args[0])
+    if "other" in kwargs:  # min(input, other=t)
+        return input.minimum(kwargs.pop("other"), **kwargs)
     return input.min(*args, **kwargs)
 
 
