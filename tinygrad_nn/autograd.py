@@ -67,6 +67,7 @@ def set_default_dtype(dtype: Any) -> None:
 
 
 def get_default_dtype() -> np.dtype:
+    """The dtype Python floats become (float32 unless set_default_dtype changed it)."""
     return _default_dtype
 
 
@@ -96,6 +97,7 @@ def enable_grad() -> Iterator[None]:
 
 
 def is_grad_enabled() -> bool:
+    """True unless inside no_grad() / inference_mode() (per thread, as in PyTorch)."""
     return _local.state.grad_enabled
 
 
@@ -522,6 +524,7 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, value: bool = True) -> Tensor:
+        """Set requires_grad in place; return self."""
         self.requires_grad = value
         return self
 
@@ -559,6 +562,7 @@ class Tensor:
     # --------------------------------------------------------------------- conversions
 
     def numpy(self) -> Array:
+        """The data array itself (no copy)."""
         return self.data
 
     def item(self) -> Any:
@@ -572,6 +576,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        """The data as nested Python lists."""
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -606,6 +611,7 @@ class Tensor:
         return out.detach().clone() if copy and out is self else out
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating-point type."""
         return self.data.dtype.kind == "f"
 
     def clone(self) -> Tensor:
@@ -615,9 +621,11 @@ class Tensor:
         return _new(self.data.copy(), False, None)
 
     def cpu(self) -> Tensor:
+        """Return self: tensors live in host memory."""
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Raise: tinygrad_nn runs on NumPy, on the CPU only."""
         _check_device("cuda")
         return self
 
@@ -702,6 +710,7 @@ class Tensor:
     def zeros(
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
+        """A tensor of zeros of the given shape."""
         _check_device(device)
         return Tensor(np.zeros(_shape(shape, "zeros"), dtype or _default_dtype), requires_grad)
 
@@ -709,6 +718,7 @@ class Tensor:
     def ones(
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
+        """A tensor of ones of the given shape."""
         _check_device(device)
         return Tensor(np.ones(_shape(shape, "ones"), dtype or _default_dtype), requires_grad)
 
@@ -720,6 +730,7 @@ class Tensor:
         dtype: Any = None,
         device: Any = None,
     ) -> Tensor:
+        """Standard normal values from rng (a seed or Generator; None: the default generator)."""
         _check_device(device)
         data = as_rng(rng).standard_normal(_shape(shape, "randn"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
@@ -733,6 +744,7 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
     ) -> Tensor:
+        """Uniform values in [low, high) from rng (a seed or Generator; None: the default one)."""
         data = as_rng(rng).uniform(low, high, _shape(shape, "uniform"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
@@ -844,21 +856,27 @@ class Tensor:
         return apply(ops.MatMul, _lift(self, other), self)
 
     def matmul(self, other: Any) -> Tensor:
+        """self @ other (1-D and batched as np.matmul)."""
         return self @ other
 
     def add(self, other: Any) -> Tensor:
+        """self + other, broadcasting (PyTorch's method form)."""
         return self + other
 
     def sub(self, other: Any) -> Tensor:
+        """self - other, broadcasting."""
         return self - other
 
     def mul(self, other: Any) -> Tensor:
+        """self * other, broadcasting."""
         return self * other
 
     def div(self, other: Any) -> Tensor:
+        """self / other, broadcasting."""
         return self / other
 
     def neg(self) -> Tensor:
+        """-self."""
         return -self
 
     def __abs__(self) -> Tensor:
@@ -889,21 +907,27 @@ class Tensor:
         return _new(~self.data, False, None)
 
     def eq(self, other: Any) -> Tensor:
+        """self == other, elementwise: a bool tensor without grad."""
         return self == other
 
     def ne(self, other: Any) -> Tensor:
+        """self != other, elementwise: a bool tensor without grad."""
         return self != other
 
     def lt(self, other: Any) -> Tensor:
+        """self < other, elementwise: a bool tensor without grad."""
         return self < other
 
     def le(self, other: Any) -> Tensor:
+        """self <= other, elementwise: a bool tensor without grad."""
         return self <= other
 
     def gt(self, other: Any) -> Tensor:
+        """self > other, elementwise: a bool tensor without grad."""
         return self > other
 
     def ge(self, other: Any) -> Tensor:
+        """self >= other, elementwise: a bool tensor without grad."""
         return self >= other
 
     def where(self, condition: Any, other: Any) -> Tensor:
@@ -1035,9 +1059,11 @@ class Tensor:
         return apply(ops.Clip, self, lo=min, hi=max)
 
     def clamp_min(self, min: float) -> Tensor:  # noqa: A002
+        """max(self, min), elementwise (clamp(min=min))."""
         return self.clamp(min=min)
 
     def clamp_max(self, max: float) -> Tensor:  # noqa: A002
+        """min(self, max), elementwise (clamp(max=max))."""
         return self.clamp(max=max)
 
     # ---------------------------------------------------------------------- reductions
@@ -1243,6 +1269,7 @@ class Tensor:
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of dimensions (ndim)."""
         return self.data.ndim
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -1328,6 +1355,7 @@ class Tensor:
         return self.reshape(*keep) if len(keep) != len(shape) else self.reshape(*shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dims start_dim..end_dim merged into one."""
         if self.data.ndim == 0:
             return self.reshape(1)
         start, end = (normalize_axes("flatten", a, self.data.ndim)[0] for a in (start_dim, end_dim))
@@ -1353,6 +1381,7 @@ class Tensor:
         return apply(ops.Expand, self, shape=tuple(out))
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """self broadcast to the shape of other."""
         return self.expand(*other.shape)
 
     def gather(self, dim: int, index: Any) -> Tensor:
@@ -1480,6 +1509,7 @@ class Tensor:
         _sweep(self, gradient, retain_graph, _on_step)
 
     def zero_grad(self) -> None:
+        """Set .grad to None."""
         self._grad = None
 
     def draw(self, **kwargs: Any) -> Any:
@@ -1502,18 +1532,23 @@ class Tensor:
         return self.astype(np.float32)
 
     def double(self) -> Tensor:
+        """A float64 copy (self if already float64), recorded as a cast."""
         return self.astype(np.float64)
 
     def half(self) -> Tensor:
+        """A float16 copy (self if already float16), recorded as a cast."""
         return self.astype(np.float16)
 
     def long(self) -> Tensor:
+        """An int64 copy (no gradient flows through integers)."""
         return self.astype(np.int64)
 
     def int(self) -> Tensor:
+        """An int32 copy (no gradient flows through integers)."""
         return self.astype(np.int32)
 
     def bool(self) -> Tensor:
+        """A bool copy (no gradient flows through bools)."""
         return self.astype(np.bool_)
 
 
