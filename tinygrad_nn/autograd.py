@@ -149,6 +149,35 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
 
 
 _op_counter = itertools.count()
+_last_inplace = -1  # the stamp of the latest in-place change of a tensor (mark_modified)
+
+
+def mark_modified(t: Tensor) -> None:
+    """Record that ``t``'s data is changed in place (in-place ops and optimiser steps call it).
+
+    A graph recorded before the change may have saved the old values, so backward through
+    it raises instead of computing a wrong gradient (PyTorch's version check does the same).
+    The stamp comes from the op counter: ops recorded after the change are newer and unaffected.
+    """
+    global _last_inplace
+    _last_inplace = stamp = next(_op_counter)
+    if t._op is not None:
+        t._op.modified = stamp
+    else:
+        t._modified = stamp
+
+
+def _check_unmodified(op: Op) -> None:
+    """Raise if ``op``'s output or one of its inputs was changed in place after ``op`` was made."""
+    for v in (op, *op.inputs):
+        stamp = getattr(v, "modified", -1) if isinstance(v, Op) else getattr(v, "_modified", -1)
+        if stamp > op.seq:
+            raise RuntimeError(
+                f"backward: a tensor that '{op.name}' (output shape {op.shape}) used was changed "
+                "in place after the forward pass recorded it (an optimiser step, or x -= ... "
+                "inside no_grad(), before backward()); backward would use the new values and "
+                "give a wrong gradient. Call backward() before changing it, or change a clone()"
+            )
 _ndarray = np.ndarray
 # How an op refers to its output tensor: weakly, so the graph never keeps a dropped
 # intermediate alive. tinygrad_nn.viz.record() swaps in a keeping reference while it runs,
@@ -299,6 +328,8 @@ def _sweep_graph(
         else:
             op = heappop(queue)[1]
         dZ = grads.pop(op)
+        if op.seq < _last_inplace:  # something changed in place since this op was recorded
+            _check_unmodified(op)
         if op.released:
             raise RuntimeError(
                 f"backward: the graph through '{op.name}' (output shape {op.shape}) was "
@@ -445,12 +476,14 @@ class NotAScalarError(RuntimeError, ValueError):
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_name", "_op", "__weakref__")
+    # _modified: set (a creation-order stamp) only once a leaf is changed in place
+    __slots__ = ("data", "_grad", "_requires_grad", "_name", "_op", "_modified", "__weakref__")
     __hash__ = object.__hash__  # identity; == is elementwise like NumPy and PyTorch
 
     data: Array
     _grad: Tensor | None
     _op: Op | None
+    _modified: int
 
     def __init__(
         self,
@@ -1420,9 +1453,10 @@ class Tensor:
                 )
             raise RuntimeError(
                 f"{what}: in-place change of a tensor that is part of a graph (it was made by "
-                f"'{self._op.name}'); tinygrad_nn tracks no versions of saved values, so "
+                f"'{self._op.name}'); tinygrad_nn does not record in-place ops in the graph, so "
                 "write the out-of-place form, e.g. x = x + y instead of x += y"
             )
+        mark_modified(self)
 
     def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any) -> Tensor:
         self._check_inplace(f"{symbol}=")
