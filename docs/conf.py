@@ -22,6 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 import tinygrad_nn  # noqa: E402
 
+sys.path.insert(0, str(DOCS))
+import api_rules  # noqa: E402
+
 project = "tinygrad_nn"
 author = "the tinygrad_nn developers"
 copyright = "the tinygrad_nn developers"  # noqa: A001
@@ -94,6 +97,7 @@ nitpick_ignore_regex = [
     # private base classes and helper types (shown in signatures, not part of the API)
     (r"py:class", r"tinygrad_nn\..*\._\w+"),
     (r"py:class", r"tinygrad_nn\.nn\.module\.IncompatibleKeys"),
+    (r"py:class", r"Vertex|tinygrad_nn\.viz\.drawing\.Graph"),  # viz's internal graph types
 ]
 
 _log = logging.getLogger("tinygrad_nn.docs")
@@ -108,41 +112,21 @@ def _warn_missing_docstring(
     if what in ("attribute", "property", "data") and not inspect.isroutine(obj):
         return  # instance attributes are described in their class's docstring
     if not any(line.strip() for line in lines):
-        method = _function_form_of(name, obj)
+        method = api_rules.function_form_of(name, obj)
         if method:
             lines[:] = [f"Function form of :meth:`tinygrad_nn.Tensor.{method}`, as in PyTorch."]
             return
-        op = _op_behind(name, obj)
+        op = api_rules.op_behind(name, obj)
         if op is not None:
             formula = (inspect.getdoc(op) or "").split("\n\n")[0].replace("\n", " ")
             lines[:] = [f"Records :class:`tinygrad_nn.ops.{op.__name__}`: ``{formula}``"]
             return
-        _log.warning("public API without a docstring: %s (%s)", name, what)
-
-
-def _op_behind(name: str, obj: Any) -> Any:
-    """The one op class a Tensor method applies (``exp`` -> ``ops.Exp``), if there is one."""
-    if not name.startswith("tinygrad_nn.Tensor.") or not inspect.isfunction(obj):
-        return None
-    try:
-        source = inspect.getsource(obj)
-    except (OSError, TypeError):
-        return None
-    from tinygrad_nn import ops
-
-    names = set(re.findall(r"\bops\.([A-Z]\w*)", source))
-    found = [getattr(ops, n, None) for n in names]
-    op = found[0] if len(found) == 1 else None
-    return op if inspect.isclass(op) and issubclass(op, ops.Op) and op.__doc__ else None
-
-
-def _function_form_of(name: str, obj: Any) -> str | None:
-    """``tinygrad_nn.exp(t)`` is ``t.exp()``: the name of that Tensor method (whose own
-    docstring is checked where the method is documented)."""
-    module, _, short = name.rpartition(".")
-    if module != "tinygrad_nn" or not inspect.isfunction(obj):
-        return None
-    return short if callable(getattr(tinygrad_nn.Tensor, short, None)) else None
+        _log.warning(
+            "public API without a docstring: %s (%s); add a one-line docstring "
+            "(python -m pytest tests/test_docs.py -k docstring lists them all)",
+            name,
+            what,
+        )
 
 
 def _literal_formulas(
@@ -195,6 +179,7 @@ def _public_aliases() -> dict[str, str]:
     return aliases
 
 
+# modules with __all__, whose re-exported names are documented under the short path
 PUBLIC_MODULES = ["tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn.data", "tinygrad_nn.viz"]
 
 

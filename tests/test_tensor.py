@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 import tinygrad_nn as tn
-from tinygrad_nn import Tensor
+from tinygrad_nn import Tensor, nn, optim
 from tinygrad_nn.autograd import backward_steps
 
 # ------------------------------------------------------------------------- construction
@@ -856,3 +858,57 @@ def test_pytorch_programs_give_pytorchs_result(program: object) -> None:
     ours, theirs = program(tn), program(torch)  # type: ignore[operator]
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+
+
+def _changed_in_place_after_forward() -> list[tuple[str, Callable[[], None]]]:
+    """(name, backward) pairs where a tensor the graph saved was changed in place before
+    backward: each would give a wrong gradient silently, so each must raise."""
+    cases = []
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = (y * y).sum()
+    with tn.no_grad():
+        y += 1
+    cases.append(("intermediate += under no_grad", z.backward))
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    e = x.exp()
+    z = e.sum()
+    with tn.no_grad():
+        e *= 0
+    cases.append(("saved output *= 0", z.backward))
+    w = Tensor([3.0], requires_grad=True)
+    loss = (w * w).sum()
+    with tn.no_grad():
+        w -= 1
+    cases.append(("leaf -= before backward", loss.backward))
+    model = nn.Linear(2, 1, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = model(Tensor(np.ones((3, 2), np.float32))).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    cases.append(("optimiser step before a second backward", loss.backward))
+    return cases
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_backward_after_an_in_place_change_of_saved_values_raises(case: int) -> None:
+    """As PyTorch's version check: the gradient would use the changed values."""
+    name, backward = _changed_in_place_after_forward()[case]
+    with pytest.raises(RuntimeError, match="changed in place after the forward pass"):
+        backward()
+
+
+def test_in_place_updates_between_steps_are_fine() -> None:
+    w = Tensor([3.0], requires_grad=True)
+    for _ in range(3):
+        loss = (w * w).sum()
+        loss.backward()
+        with tn.no_grad():
+            w -= 0.1 * w.grad
+        w.grad = None
+    np.testing.assert_allclose(w.data, [3.0 * 0.8**3], rtol=1e-6)
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with tn.no_grad():
+        x *= 2  # changed before the forward pass: the graph sees the new values
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [4.0, 8.0])

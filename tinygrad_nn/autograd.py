@@ -67,6 +67,7 @@ def set_default_dtype(dtype: Any) -> None:
 
 
 def get_default_dtype() -> np.dtype:
+    """The dtype Python floats become (float32 unless set_default_dtype changed it)."""
     return _default_dtype
 
 
@@ -96,6 +97,7 @@ def enable_grad() -> Iterator[None]:
 
 
 def is_grad_enabled() -> bool:
+    """True unless inside no_grad() / inference_mode() (per thread, as in PyTorch)."""
     return _local.state.grad_enabled
 
 
@@ -147,6 +149,35 @@ def _new(data: Array, requires_grad: bool, op: Op | None) -> Tensor:
 
 
 _op_counter = itertools.count()
+_last_inplace = -1  # the stamp of the latest in-place change of a tensor (mark_modified)
+
+
+def mark_modified(t: Tensor) -> None:
+    """Record that ``t``'s data is changed in place (in-place ops and optimiser steps call it).
+
+    A graph recorded before the change may have saved the old values, so backward through
+    it raises instead of computing a wrong gradient (PyTorch's version check does the same).
+    The stamp comes from the op counter: ops recorded after the change are newer and unaffected.
+    """
+    global _last_inplace
+    _last_inplace = stamp = next(_op_counter)
+    if t._op is not None:
+        t._op.modified = stamp
+    else:
+        t._modified = stamp
+
+
+def _check_unmodified(op: Op) -> None:
+    """Raise if ``op``'s output or one of its inputs was changed in place after ``op`` was made."""
+    for v in (op, *op.inputs):
+        stamp = getattr(v, "modified", -1) if isinstance(v, Op) else getattr(v, "_modified", -1)
+        if stamp > op.seq:
+            raise RuntimeError(
+                f"backward: a tensor that '{op.name}' (output shape {op.shape}) used was changed "
+                "in place after the forward pass recorded it (an optimiser step, or x -= ... "
+                "inside no_grad(), before backward()); backward would use the new values and "
+                "give a wrong gradient. Call backward() before changing it, or change a clone()"
+            )
 _ndarray = np.ndarray
 # How an op refers to its output tensor: weakly, so the graph never keeps a dropped
 # intermediate alive. tinygrad_nn.viz.record() swaps in a keeping reference while it runs,
@@ -297,6 +328,8 @@ def _sweep_graph(
         else:
             op = heappop(queue)[1]
         dZ = grads.pop(op)
+        if op.seq < _last_inplace:  # something changed in place since this op was recorded
+            _check_unmodified(op)
         if op.released:
             raise RuntimeError(
                 f"backward: the graph through '{op.name}' (output shape {op.shape}) was "
@@ -448,12 +481,14 @@ class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_name", "_op", "__weakref__")
+    # _modified: set (a creation-order stamp) only once a leaf is changed in place
+    __slots__ = ("data", "_grad", "_requires_grad", "_name", "_op", "_modified", "__weakref__")
     __hash__ = object.__hash__  # identity; == is elementwise like NumPy and PyTorch
 
     data: Array
     _grad: Tensor | None
     _op: Op | None
+    _modified: int
 
     def __init__(
         self,
@@ -527,6 +562,7 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, value: bool = True) -> Tensor:
+        """Set requires_grad in place; return self."""
         self.requires_grad = value
         return self
 
@@ -564,6 +600,7 @@ class Tensor:
     # --------------------------------------------------------------------- conversions
 
     def numpy(self) -> Array:
+        """The data array itself (no copy)."""
         return self.data
 
     def item(self) -> Any:
@@ -577,6 +614,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        """The data as nested Python lists."""
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -611,6 +649,7 @@ class Tensor:
         return out.detach().clone() if copy and out is self else out
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating-point type."""
         return self.data.dtype.kind == "f"
 
     def clone(self) -> Tensor:
@@ -620,9 +659,11 @@ class Tensor:
         return _new(self.data.copy(), False, None)
 
     def cpu(self) -> Tensor:
+        """Return self: tensors live in host memory."""
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Raise: tinygrad_nn runs on NumPy, on the CPU only."""
         _check_device("cuda")
         return self
 
@@ -707,6 +748,7 @@ class Tensor:
     def zeros(
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
+        """A tensor of zeros of the given shape."""
         _check_device(device)
         return Tensor(np.zeros(_shape(shape, "zeros"), dtype or _default_dtype), requires_grad)
 
@@ -714,6 +756,7 @@ class Tensor:
     def ones(
         *shape: int, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> Tensor:
+        """A tensor of ones of the given shape."""
         _check_device(device)
         return Tensor(np.ones(_shape(shape, "ones"), dtype or _default_dtype), requires_grad)
 
@@ -725,6 +768,7 @@ class Tensor:
         dtype: Any = None,
         device: Any = None,
     ) -> Tensor:
+        """Standard normal values from rng (a seed or Generator; None: the default generator)."""
         _check_device(device)
         data = as_rng(rng).standard_normal(_shape(shape, "randn"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
@@ -738,6 +782,7 @@ class Tensor:
         requires_grad: bool = False,
         dtype: Any = None,
     ) -> Tensor:
+        """Uniform values in [low, high) from rng (a seed or Generator; None: the default one)."""
         data = as_rng(rng).uniform(low, high, _shape(shape, "uniform"))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
@@ -849,21 +894,27 @@ class Tensor:
         return apply(ops.MatMul, _lift(self, other), self)
 
     def matmul(self, other: Any) -> Tensor:
+        """self @ other (1-D and batched as np.matmul)."""
         return self @ other
 
     def add(self, other: Any) -> Tensor:
+        """self + other, broadcasting (PyTorch's method form)."""
         return self + other
 
     def sub(self, other: Any) -> Tensor:
+        """self - other, broadcasting."""
         return self - other
 
     def mul(self, other: Any) -> Tensor:
+        """self * other, broadcasting."""
         return self * other
 
     def div(self, other: Any) -> Tensor:
+        """self / other, broadcasting."""
         return self / other
 
     def neg(self) -> Tensor:
+        """-self."""
         return -self
 
     def __abs__(self) -> Tensor:
@@ -958,21 +1009,27 @@ class Tensor:
         return _new(np.logical_not(self.data), False, None)
 
     def eq(self, other: Any) -> Tensor:
+        """self == other, elementwise: a bool tensor without grad."""
         return self == other
 
     def ne(self, other: Any) -> Tensor:
+        """self != other, elementwise: a bool tensor without grad."""
         return self != other
 
     def lt(self, other: Any) -> Tensor:
+        """self < other, elementwise: a bool tensor without grad."""
         return self < other
 
     def le(self, other: Any) -> Tensor:
+        """self <= other, elementwise: a bool tensor without grad."""
         return self <= other
 
     def gt(self, other: Any) -> Tensor:
+        """self > other, elementwise: a bool tensor without grad."""
         return self > other
 
     def ge(self, other: Any) -> Tensor:
+        """self >= other, elementwise: a bool tensor without grad."""
         return self >= other
 
     def where(self, condition: Any, other: Any) -> Tensor:
@@ -1104,9 +1161,11 @@ class Tensor:
         return apply(ops.Clip, self, lo=min, hi=max)
 
     def clamp_min(self, min: float) -> Tensor:  # noqa: A002
+        """max(self, min), elementwise (clamp(min=min))."""
         return self.clamp(min=min)
 
     def clamp_max(self, max: float) -> Tensor:  # noqa: A002
+        """min(self, max), elementwise (clamp(max=max))."""
         return self.clamp(max=max)
 
     # ---------------------------------------------------------------------- reductions
@@ -1397,6 +1456,7 @@ class Tensor:
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of dimensions (ndim)."""
         return self.data.ndim
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -1489,6 +1549,7 @@ class Tensor:
         return self.reshape(*keep) if len(keep) != len(shape) else self.reshape(*shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dims start_dim..end_dim merged into one."""
         if self.data.ndim == 0:
             return self.reshape(1)
         start, end = (normalize_axes("flatten", a, self.data.ndim)[0] for a in (start_dim, end_dim))
@@ -1514,6 +1575,7 @@ class Tensor:
         return apply(ops.Expand, self, shape=tuple(out))
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """self broadcast to the shape of other."""
         return self.expand(*other.shape)
 
     def gather(self, dim: int, index: Any) -> Tensor:
@@ -1552,9 +1614,10 @@ class Tensor:
                 )
             raise RuntimeError(
                 f"{what}: in-place change of a tensor that is part of a graph (it was made by "
-                f"'{self._op.name}'); tinygrad_nn tracks no versions of saved values, so "
+                f"'{self._op.name}'); tinygrad_nn does not record in-place ops in the graph, so "
                 "write the out-of-place form, e.g. x = x + y instead of x += y"
             )
+        mark_modified(self)
 
     def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any, what: str | None = None) -> Tensor:
         what = what or f"{symbol}="
@@ -1717,6 +1780,7 @@ class Tensor:
         _sweep(self, gradient, retain_graph, _on_step)
 
     def zero_grad(self) -> None:
+        """Set .grad to None."""
         self._grad = None
 
     def draw(self, **kwargs: Any) -> Any:
@@ -1739,18 +1803,23 @@ class Tensor:
         return self.astype(np.float32)
 
     def double(self) -> Tensor:
+        """A float64 copy (self if already float64), recorded as a cast."""
         return self.astype(np.float64)
 
     def half(self) -> Tensor:
+        """A float16 copy (self if already float16), recorded as a cast."""
         return self.astype(np.float16)
 
     def long(self) -> Tensor:
+        """An int64 copy (no gradient flows through integers)."""
         return self.astype(np.int64)
 
     def int(self) -> Tensor:
+        """An int32 copy (no gradient flows through integers)."""
         return self.astype(np.int32)
 
     def bool(self) -> Tensor:
+        """A bool copy (no gradient flows through bools)."""
         return self.astype(np.bool_)
 
 

@@ -84,7 +84,7 @@ class Op:
 
     __slots__ = (
         "inputs", "needs_grad", "kwargs", "saved", "released", "scope", "seq",
-        "shape", "dtype", "retain", "out", "label",
+        "shape", "dtype", "retain", "out", "label", "modified",
     )  # fmt: skip
     name: ClassVar[str] = "op"
     # One input, and a gradient that always has that input's shape and dtype: the engine
@@ -108,6 +108,7 @@ class Op:
     retain: bool  # the output tensor called retain_grad()
     out: Callable[[], Any]  # weak reference: the output tensor, or None once dropped
     label: str | None  # the output tensor's name; set only when the program names it
+    modified: int  # set (a creation-order stamp) only if the output was changed in place
 
     def forward(self, *args: Any, **kwargs: Any) -> Array:
         """The output array from the input arrays; keeps in self.saved what backward needs."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn.autograd import Tensor, enable_grad
+from tinygrad_nn.autograd import Tensor, enable_grad, mark_modified
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -181,6 +181,7 @@ class Optimizer:
                     g = -g
                 state = self.state.setdefault(p, {})
                 self._update(p.data, g, state, group)
+                mark_modified(p)  # a graph recorded before this step can no longer backward
         return loss
 
     def _update(
