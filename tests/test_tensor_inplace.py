@@ -104,3 +104,21 @@ def test_copy_into_a_parameter_under_no_grad() -> None:
     assert model.weight.requires_grad and model.weight.op is None  # still a leaf parameter
     model(Tensor(np.ones((1, 3), model.weight.data.dtype))).sum().backward()
     assert model.weight.grad is not None
+
+
+def test_inplace_methods_after_the_forward_pass_make_backward_raise() -> None:
+    for change in (
+        lambda w: w.__setitem__(0, 5.0),
+        lambda w: w.copy_(np.zeros(2)),
+        lambda w: w.add_(1.0),
+        lambda w: w.clamp_(max=0.5),
+        lambda w: w.neg_(),
+    ):
+        w = Tensor(np.ones(2), requires_grad=True)
+        loss = (w * w).sum()
+        with tn.no_grad():
+            change(w)
+        with pytest.raises(RuntimeError, match="was changed in place after the forward pass"):
+            loss.backward()
+        (w * w).sum().backward()  # a graph recorded after the change is fine
+        assert w.grad is not None

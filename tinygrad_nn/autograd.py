@@ -978,9 +978,11 @@ class Tensor:
         return _no_grad_binary("bitwise_xor (^)", np.bitwise_xor, self, other, True)
 
     def floor_divide(self, other: Any) -> Tensor:
+        """floor(self / other) (``self // other``); no gradient, as in PyTorch."""
         return self // other
 
     def remainder(self, other: Any) -> Tensor:
+        """self - other * floor(self / other) (``self % other``), with the sign of ``other``."""
         return self % other
 
     def fmod(self, other: Any) -> Tensor:
@@ -988,24 +990,31 @@ class Tensor:
         return _no_grad_binary("fmod", np.fmod, self, other, False)
 
     def bitwise_and(self, other: Any) -> Tensor:
+        """Elementwise AND of bool or integer tensors (``self & other``); no graph."""
         return self & other
 
     def bitwise_or(self, other: Any) -> Tensor:
+        """Elementwise OR of bool or integer tensors (``self | other``); no graph."""
         return self | other
 
     def bitwise_xor(self, other: Any) -> Tensor:
+        """Elementwise XOR of bool or integer tensors (``self ^ other``); no graph."""
         return self ^ other
 
     def logical_and(self, other: Any) -> Tensor:
+        """A bool tensor: both nonzero; no graph."""
         return _new(np.logical_and(self.data, _data(other)), False, None)
 
     def logical_or(self, other: Any) -> Tensor:
+        """A bool tensor: either nonzero; no graph."""
         return _new(np.logical_or(self.data, _data(other)), False, None)
 
     def logical_xor(self, other: Any) -> Tensor:
+        """A bool tensor: exactly one nonzero; no graph."""
         return _new(np.logical_xor(self.data, _data(other)), False, None)
 
     def logical_not(self) -> Tensor:
+        """A bool tensor: True where zero; no graph."""
         return _new(np.logical_not(self.data), False, None)
 
     def eq(self, other: Any) -> Tensor:
@@ -1673,17 +1682,21 @@ class Tensor:
         return self._inplace(np.subtract, "-", _scaled(other, alpha), "sub_")
 
     def mul_(self, other: Any) -> Tensor:
+        """self *= other in place (PyTorch's in-place rules)."""
         return self._inplace(np.multiply, "*", other, "mul_")
 
     def div_(self, other: Any) -> Tensor:
+        """self /= other in place (PyTorch's in-place rules)."""
         return self._inplace(np.true_divide, "/", other, "div_")
 
     def pow_(self, exponent: Any) -> Tensor:
+        """self = self ** exponent in place (PyTorch's in-place rules)."""
         if isinstance(exponent, Tensor) or np.ndim(exponent) == 0:
             return self._inplace(np.power, "**", exponent, "pow_")
         raise TypeError(f"pow_: the exponent must be a number or a tensor, got {exponent!r}")
 
     def neg_(self) -> Tensor:
+        """self = -self in place (PyTorch's in-place rules)."""
         self._check_writable("neg_", "x = -x")
         if self.data.dtype.kind == "b":
             raise TypeError("neg_: negation of a bool tensor is not defined; use ~x")
