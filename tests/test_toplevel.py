@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -498,3 +499,36 @@ def test_function_form_errors_name_the_function() -> None:
         tt.bmm(tt.ones(2, 3, 4), tt.ones(3, 4, 2))
     with pytest.raises(TypeError, match="isnan: expected a Tensor, got list"):
         tt.isnan([1.0])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: tt.tensor([300], dtype=tt.int8),
+        lambda: tt.tensor([2**40], dtype=tt.int32),
+        lambda: tt.tensor([-1], dtype=np.uint8),
+        lambda: tt.arange(0, 300, dtype=tt.int8),
+        lambda: tt.full((2,), 70000, dtype=tt.int16),
+        lambda: tt.full((2,), 2**70, dtype=tt.int64),
+    ],
+)
+def test_integer_values_that_do_not_fit_the_dtype_raise(make: Any) -> None:
+    """PyTorch raises; NumPy's cast would wrap around silently (300 as int8 is 44)."""
+    with pytest.raises(OverflowError, match="does not fit"):
+        make()
+
+
+def test_save_refuses_nan_and_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="holds NaN/Inf"):
+        tt.save({"w": tt.tensor([float("nan")])}, tmp_path / "n.pt")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(OSError, match=r"save: cannot write '/proc/nope.pt'"):
+        tt.save({"w": tt.tensor([1.0])}, "/proc/nope.pt")
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04abc", b"not a zip at all"])
+def test_load_of_a_broken_file_says_so(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    with pytest.raises(RuntimeError, match="is not a file written by tinygrad_nn.save"):
+        tt.load(path)

@@ -115,6 +115,21 @@ accelerator = _NoAccelerator("accelerator")
 # ---------------------------------------------------------------------------- constructors
 
 
+def _cast(fn: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``arr`` as ``dtype``; integer values that ``dtype`` cannot hold raise (as PyTorch
+    does) instead of wrapping around as NumPy's cast would (300 as int8 is not 44)."""
+    if dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+        info = np.iinfo(dtype)
+        low, high = arr.min(), arr.max()
+        if low < info.min or high > info.max:
+            bad = low if low < info.min else high
+            raise OverflowError(
+                f"{fn}: value {bad} does not fit {dtype} (range {info.min} to {info.max}); "
+                "choose a wider dtype"
+            )
+    return arr.astype(dtype, copy=False)
+
+
 def _from_python(data: Any) -> np.ndarray:
     """PyTorch's inference: bools -> bool, ints -> int64, floats -> the default dtype."""
     try:
@@ -156,7 +171,7 @@ def tensor(
     else:
         arr = _from_python(data)
     if dtype is not None:
-        arr = arr.astype(_dtype(dtype), copy=False)
+        arr = _cast("tensor", arr, _dtype(dtype))
     return Tensor(arr, requires_grad=requires_grad)
 
 
@@ -168,7 +183,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     arr = data if isinstance(data, np.ndarray) else None
     if arr is None:
         arr = np.asarray(data) if isinstance(data, np.generic) else _from_python(data)
-    return Tensor(arr if dtype is None else arr.astype(_dtype(dtype), copy=False))
+    return Tensor(arr if dtype is None else _cast("as_tensor", arr, _dtype(dtype)))
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
@@ -186,7 +201,11 @@ def _filled(
     device: Any,
 ) -> Tensor:  # fmt: skip
     _check_device(fn, device)
-    return Tensor(np.full(_shape(size, fn), value, _dtype(dtype)), requires_grad=requires_grad)
+    dt = _dtype(dtype)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and dt.kind in "iu":
+        if not np.iinfo(dt).min <= value <= np.iinfo(dt).max:
+            raise OverflowError(f"{fn}: fill value {value} does not fit {dt}; choose a wider dtype")
+    return Tensor(np.full(_shape(size, fn), value, dt), requires_grad=requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -300,7 +319,7 @@ def arange(
     values = np.arange(
         _number(start), _number(end), _number(step), dtype=np.int64 if ints else np.float64
     )
-    return Tensor(values.astype(_dtype(dtype, int64 if ints else None)), requires_grad)
+    return Tensor(_cast("arange", values, _dtype(dtype, int64 if ints else None)), requires_grad)
 
 
 def linspace(
@@ -950,13 +969,21 @@ def save(obj: Any, f: Any) -> None:
     import tempfile
     from pathlib import Path
 
+    from tinygrad_nn.nn.serialization import check_destination
+
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, arrays)
+    for array in arrays.values():
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            raise ValueError(
+                f"save: an array of shape {array.shape} holds NaN/Inf; refusing to write it "
+                "(did training diverge? try a smaller lr)"
+            )
     arrays["__structure__"] = np.array(json.dumps(structure))
     if hasattr(f, "write"):
         np.savez(f, **arrays)  # type: ignore[arg-type]
         return
-    path = Path(f)
+    path = check_destination(Path(f).resolve(), "save")  # the error names the user's path
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -970,6 +997,7 @@ def save(obj: Any, f: Any) -> None:
 def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
     """Read what ``save`` wrote; tensors come back as Tensors, arrays as arrays."""
     import json
+    import zipfile
     from pathlib import Path
 
     if map_location is not None and not callable(map_location):
@@ -978,7 +1006,7 @@ def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: 
     try:
         with np.load(source, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise RuntimeError(
             f"load: {f!r} is not a file written by tinygrad_nn.save ({e}); a file written by "
             "torch.save needs PyTorch: load it there and save its state_dict with NumPy arrays"
