@@ -16,6 +16,9 @@ import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, gradcheck, ops
 from tinygrad_nn.autograd import where
 
+# Zeros (one in row 0, two in row 1) for the gradient of prod where elements are 0.
+ZEROS_MASK = np.array([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+
 
 @dataclass(frozen=True)
 class Case:
@@ -148,6 +151,18 @@ def _cases() -> list[Case]:
         Case("amax dim", lambda a: a.amax(dim=(0, 2)), (CUBE,), "distinct"),
         Case("sum dim keepdim", lambda a: a.sum(dim=1, keepdim=True), (CUBE,)),
         Case("mean dim", lambda a: a.mean(dim=-1), (CUBE,)),
+        Case("remainder", lambda a, b: a % b, (M, (4,)), "positive"),
+        Case("remainder by a number", lambda a: (3 * a) % 0.7 - 2.5 % a, (M,), "positive"),
+        Case("fmod", lambda a, b: (a - 1).fmod(b) - (-2 * a).fmod(b), (M, (3, 1)), "positive"),
+        Case("prod", lambda a: a.prod(), ((2, 3),)),
+        Case("prod dim keepdim", lambda a: a.prod(1, keepdim=True), (CUBE,)),
+        Case("prod with zeros", lambda a: (a * ZEROS_MASK).prod(dim=1), (M,)),
+        Case("prod all zeros", lambda a: (a * ZEROS_MASK).prod(), (M,)),
+        Case("cumsum", lambda a: a.cumsum(1), (CUBE,)),
+        Case("cumsum dim -1", lambda a: a.cumsum(dim=-1) * a, (M,)),
+        Case("norm", lambda a: a.norm(), (M,)),
+        Case("norm dim keepdim", lambda a: a.norm(dim=1, keepdim=True), (CUBE,)),
+        Case("norm p=3", lambda a: a.norm(3, dim=0), (M,), "away_from_zero"),
         Case("clone", lambda a: a.clone() * a, (M,)),
         Case("to(dtype)", lambda a: a.to(np.longdouble).to(dtype=np.float64), (M,)),
         Case(".T", lambda a: a.T, (CUBE,)),

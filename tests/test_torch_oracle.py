@@ -27,6 +27,9 @@ SEQ_LABELS = np.array([[0, 2, 1], [3, 3, 0], [1, 0, 2], [2, 1, 1], [0, 0, 3]])  
 ELEMENT_WEIGHT = rng.uniform(0.1, 2.0, (5, 4))
 
 
+ZEROS = np.array([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+
+
 def _t(a: np.ndarray) -> Any:
     return torch.from_numpy(a)
 
@@ -286,6 +289,39 @@ PAIRS: dict[str, tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., 
         ),
         lambda z: (
             z.var(0) * z.std(dim=1, keepdim=True) + z.var(1, correction=0, keepdim=True) + z.std()
+        ),
+    ),
+    # number % tensor: torch has no derivative for it; the op table checks ours instead
+    "remainder and fmod": (
+        [(3, 4), (4,)],
+        lambda a, b: a % (b.abs() + 0.3) + (2 * a) % -1.3 + a.fmod(b + 2) + a.fmod(-0.9),
+        lambda a, b: a % (b.abs() + 0.3) + (2 * a) % -1.3 + a.fmod(b + 2) + a.fmod(-0.9),
+    ),
+    "prod (also with zeros), cumsum, norm, dot, mT": (
+        [(3, 4), (2, 3, 4)],
+        lambda z, c: (
+            z.prod(1) * (z * ZEROS).prod(dim=1)
+            + (z * ZEROS).prod()
+            + z.cumsum(0).sum(1)
+            + z.norm()
+            + z.norm(1, dim=1)
+            + z.norm(float("inf"), dim=1)
+            + z.norm(dim=1) * (z * ZEROS * 0).norm(dim=1)
+            + z[0].dot(z[1])
+            + (c.mT @ c).sum((0, 1))[:3]
+            + (c.prod(1).unsqueeze(1) * c.cumsum(-1)).sum((0, 2))
+        ),
+        lambda z, c: (
+            z.prod(1) * (z * _t(ZEROS)).prod(dim=1)
+            + (z * _t(ZEROS)).prod()
+            + z.cumsum(0).sum(1)
+            + z.norm()
+            + z.norm(1, dim=1)
+            + z.norm(float("inf"), dim=1)
+            + z.norm(dim=1) * (z * _t(ZEROS) * 0).norm(dim=1)
+            + z[0].dot(z[1])
+            + (c.mT @ c).sum((0, 1))[:3]
+            + (c.prod(1).unsqueeze(1) * c.cumsum(-1)).sum((0, 2))
         ),
     ),
     "gather": (

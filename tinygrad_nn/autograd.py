@@ -473,6 +473,11 @@ class NotAScalarError(RuntimeError, ValueError):
     """
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """``//`` or ``%`` of integer tensors by 0: a RuntimeError as in PyTorch, and Python's
+    ZeroDivisionError, so either ``except`` works."""
+
+
 class Tensor:
     """An n-dimensional array that remembers the operation that produced it."""
 
@@ -939,6 +944,79 @@ class Tensor:
             raise TypeError(f"~: needs a bool or integer tensor, got dtype {self.data.dtype}")
         return _new(~self.data, False, None)
 
+    # Floor division and the bitwise operators have no gradient: results carry no graph, and
+    # an operand that requires grad is refused (see _no_grad_binary); % and fmod of an operand
+    # that requires grad record the Remainder op, as torch's are differentiable.
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _no_grad_binary("floor_divide (//)", np.floor_divide, self, other, False)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _no_grad_binary("floor_divide (//)", np.floor_divide, self, other, True)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _no_grad_binary("remainder (%)", np.remainder, self, other, False)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _no_grad_binary("remainder (%)", np.remainder, self, other, True)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_and (&)", np.bitwise_and, self, other, False)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_and (&)", np.bitwise_and, self, other, True)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_or (|)", np.bitwise_or, self, other, False)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_or (|)", np.bitwise_or, self, other, True)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_xor (^)", np.bitwise_xor, self, other, False)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _no_grad_binary("bitwise_xor (^)", np.bitwise_xor, self, other, True)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """floor(self / other) (``self // other``); no gradient, as in PyTorch."""
+        return self // other
+
+    def remainder(self, other: Any) -> Tensor:
+        """self - other * floor(self / other) (``self % other``), with the sign of ``other``."""
+        return self % other
+
+    def fmod(self, other: Any) -> Tensor:
+        """C's remainder: the sign of the dividend (``%`` takes the divisor's), as torch.fmod."""
+        return _no_grad_binary("fmod", np.fmod, self, other, False)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        """Elementwise AND of bool or integer tensors (``self & other``); no graph."""
+        return self & other
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """Elementwise OR of bool or integer tensors (``self | other``); no graph."""
+        return self | other
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """Elementwise XOR of bool or integer tensors (``self ^ other``); no graph."""
+        return self ^ other
+
+    def logical_and(self, other: Any) -> Tensor:
+        """A bool tensor: both nonzero; no graph."""
+        return _new(np.logical_and(self.data, _data(other)), False, None)
+
+    def logical_or(self, other: Any) -> Tensor:
+        """A bool tensor: either nonzero; no graph."""
+        return _new(np.logical_or(self.data, _data(other)), False, None)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        """A bool tensor: exactly one nonzero; no graph."""
+        return _new(np.logical_xor(self.data, _data(other)), False, None)
+
+    def logical_not(self) -> Tensor:
+        """A bool tensor: True where zero; no graph."""
+        return _new(np.logical_not(self.data), False, None)
+
     def eq(self, other: Any) -> Tensor:
         """self == other, elementwise: a bool tensor without grad."""
         return self == other
@@ -1202,6 +1280,91 @@ class Tensor:
         v = self._variance("std", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
         return v.sqrt()
 
+    def prod(
+        self,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Product over ``dim`` (all when None); the gradient is right where elements are 0."""
+        return self._reduce(ops.Prod, dim, keepdim, axis, keepdims)
+
+    def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """Running sum along ``dim``: Z_i = A_0 + ... + A_i, as PyTorch (dim is required)."""
+        d = _dim_arg("cumsum", dim, axis)
+        if d is None:
+            raise TypeError(
+                "cumsum: give the dim to sum along, e.g. x.cumsum(0) (for the flattened "
+                "tensor write x.flatten().cumsum(0))"
+            )
+        return apply(ops.Cumsum, self, axis=normalize_axes("cumsum", d, max(self.ndim, 1))[0])
+
+    def all(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """True where every element over ``dim`` (all when None) is nonzero; a bool tensor."""
+        axes = normalize_axes("all", _dim_arg("all", dim, axis), self.data.ndim)
+        keep = _keep_arg("all", keepdim, keepdims)
+        return _new(np.asarray(np.all(self.data, axis=axes, keepdims=keep)), False, None)
+
+    def any(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """True where some element over ``dim`` (all when None) is nonzero; a bool tensor."""
+        axes = normalize_axes("any", _dim_arg("any", dim, axis), self.data.ndim)
+        keep = _keep_arg("any", keepdim, keepdims)
+        return _new(np.asarray(np.any(self.data, axis=axes, keepdims=keep)), False, None)
+
+    def norm(
+        self,
+        p: Any = 2,
+        dim: int | tuple[int, ...] | None = None,
+        keepdim: bool = False,
+    ) -> Tensor:
+        """The vector p-norm over ``dim`` (all elements when None), as PyTorch's ``norm``.
+
+        p=2: sqrt(sum x^2); p=1: sum |x|; p=inf: max |x|; other p > 0: (sum |x|^p)^(1/p).
+        At x = 0 the gradient of the 2-norm is 0, as PyTorch's (not 0/0).
+        """
+        if self.data.dtype.kind not in "fc":
+            _needs_float("norm", self)
+        if p == "fro":
+            p = 2
+        if not isinstance(p, (int, float, np.number)) or isinstance(p, bool) or not p > 0:
+            raise ValueError(
+                f"norm: p must be a positive number, 'fro' or inf, got {p!r} (matrix norms "
+                "such as 'nuc' are not supported)"
+            )
+        if p == float("inf"):
+            return self.abs().amax(dim, keepdim)
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p == 2:
+            return self._reduce(ops.Norm2, dim, keepdim, None, None, "norm")
+        return (self.abs() ** float(p)).sum(dim, keepdim) ** (1.0 / float(p))
+
+    def dot(self, other: Any) -> Tensor:
+        """sum_i self_i * other_i of two 1-D tensors of one length, as PyTorch's ``dot``."""
+        o = other if isinstance(other, Tensor) else Tensor(other)
+        if self.data.ndim != 1 or o.data.ndim != 1 or self.data.shape != o.data.shape:
+            raise ValueError(
+                f"dot: needs two 1-D tensors of the same length, got shapes {self.shape} and "
+                f"{o.shape}; for matrices write a @ b"
+            )
+        return self @ o
+
     def amax(
         self,
         dim: int | tuple[int, ...] | None = None,
@@ -1359,6 +1522,13 @@ class Tensor:
     def T(self) -> Tensor:
         return apply(ops.Transpose, self, axes=None)
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The last two dims swapped (a batch of matrices transposed), as PyTorch's ``mT``."""
+        if self.data.ndim < 2:
+            raise ValueError(f"mT: needs a tensor with at least 2 dims, got shape {self.shape}")
+        return self.transpose(-2, -1)
+
     def t(self) -> Tensor:
         """Transpose of a tensor with at most 2 dims, as PyTorch."""
         if self.data.ndim > 2:
@@ -1458,31 +1628,111 @@ class Tensor:
             )
         mark_modified(self)
 
-    def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any) -> Tensor:
-        self._check_inplace(f"{symbol}=")
-        if not self.data.flags.writeable:
-            raise ValueError(
-                f"{symbol}=: this tensor's data is read-only (e.g. made by expand, whose "
-                f"elements share memory); write x = x {symbol} y"
-            )
+    def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any, what: str | None = None) -> Tensor:
+        what = what or f"{symbol}="
+        self._check_writable(what, f"x = x {symbol} y", other)
         value = other.data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
-            raise RuntimeError(
-                f"{symbol}=: the right-hand side requires grad but this tensor does not, so "
-                f"the result would need a graph; write x = x {symbol} y (out of place)"
-            )
         try:
             ufunc(self.data, value, out=self.data)
         except TypeError:  # NumPy's casting error: e.g. an int64 tensor *= 0.5
             raise TypeError(
-                f"{symbol}=: the result has dtype {np.result_type(self.data, value)}, which "
+                f"{what}: the result has dtype {np.result_type(self.data, value)}, which "
                 f"cannot be stored in this {self.data.dtype} tensor in place; write "
                 f"x = x {symbol} y"
             ) from None
         except ValueError:
             raise ValueError(
-                f"{symbol}=: cannot broadcast shape {np.shape(value)} into this tensor's shape "
+                f"{what}: cannot broadcast shape {np.shape(value)} into this tensor's shape "
                 f"{self.data.shape} in place"
+            ) from None
+        return self
+
+    def _check_writable(self, what: str, instead: str, other: Any = None) -> None:
+        """The in-place rules, a writable array, and a right-hand side that needs no graph."""
+        self._check_inplace(what)
+        if not self.data.flags.writeable:
+            raise ValueError(
+                f"{what}: this tensor's data is read-only (e.g. made by expand, whose "
+                f"elements share memory); write {instead}"
+            )
+        if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
+            raise RuntimeError(
+                f"{what}: the right-hand side requires grad but this tensor does not, so "
+                f"the result would need a graph; write {instead} (out of place)"
+            )
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = value`` in place (PyTorch's in-place rules; value broadcasts)."""
+        self._check_writable("x[index] = value", "x = x.masked_fill(mask, v) or torch.where", value)
+        v = _data(value)
+        try:
+            self.data[_index(index)] = v
+        except ValueError as e:
+            raise ValueError(
+                f"x[index] = value: cannot put a value of shape {np.shape(v)} into the "
+                f"selected elements of this tensor of shape {self.data.shape} ({e})"
+            ) from None
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other in place (PyTorch's in-place rules)."""
+        return self._inplace(np.add, "+", _scaled(other, alpha), "add_")
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other in place (PyTorch's in-place rules)."""
+        return self._inplace(np.subtract, "-", _scaled(other, alpha), "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other in place (PyTorch's in-place rules)."""
+        return self._inplace(np.multiply, "*", other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other in place (PyTorch's in-place rules)."""
+        return self._inplace(np.true_divide, "/", other, "div_")
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """self = self ** exponent in place (PyTorch's in-place rules)."""
+        if isinstance(exponent, Tensor) or np.ndim(exponent) == 0:
+            return self._inplace(np.power, "**", exponent, "pow_")
+        raise TypeError(f"pow_: the exponent must be a number or a tensor, got {exponent!r}")
+
+    def neg_(self) -> Tensor:
+        """self = -self in place (PyTorch's in-place rules)."""
+        self._check_writable("neg_", "x = -x")
+        if self.data.dtype.kind == "b":
+            raise TypeError("neg_: negation of a bool tensor is not defined; use ~x")
+        np.negative(self.data, out=self.data)
+        return self
+
+    def clamp_(
+        self,
+        min: float | None = None,  # noqa: A002 (PyTorch's names)
+        max: float | None = None,  # noqa: A002
+    ) -> Tensor:
+        """clamp in place: min(max(self, min), max) (PyTorch's in-place rules)."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give at least one of min and max")
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, (int, float, np.number)):
+                raise TypeError(f"clamp_: bounds must be numbers, got {type(bound).__name__}")
+        if min is not None:
+            self._inplace(np.maximum, "max", min, "clamp_")
+        if max is not None:
+            self._inplace(np.minimum, "min", max, "clamp_")
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (a tensor or array, broadcast to this shape) in place, as PyTorch.
+
+        The values are cast to this tensor's dtype, as PyTorch's ``copy_``.
+        """
+        self._check_writable("copy_", "x = src.clone() (or copy under no_grad())", src)
+        v = np.asarray(_data(src))
+        try:
+            np.copyto(self.data, v, casting="unsafe")
+        except ValueError:
+            raise ValueError(
+                f"copy_: cannot broadcast the source's shape {v.shape} to this tensor's shape "
+                f"{self.data.shape}"
             ) from None
         return self
 
@@ -1662,8 +1912,13 @@ def _keep_arg(op: str, keepdim: bool | None, keepdims: bool | None) -> bool:
     return bool(keepdims)
 
 
+class NeedsFloatError(RuntimeError, TypeError):
+    """mean/var/std/norm of an integer tensor: a RuntimeError as in PyTorch, and a TypeError
+    (as before), so either ``except`` works."""
+
+
 def _needs_float(op: str, t: Tensor) -> None:
-    raise TypeError(
+    raise NeedsFloatError(
         f"{op}: needs a floating tensor, got dtype {t.data.dtype} (as in PyTorch); write "
         f"x.float().{op}()"
     )
@@ -1698,6 +1953,50 @@ def _shape(shape: tuple[Any, ...], fn: str = "shape") -> tuple[int, ...]:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _no_grad_binary(name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected: bool) -> Tensor:
+    """``ufunc(t, other)`` (or ``ufunc(other, t)``), typed as the arithmetic operators type
+    their operands, as a tensor without a graph (but see Remainder); bitwise ones need bool
+    or integer tensors."""
+    try:
+        a, b = t, _lift(t, other)
+    except _Promote:  # an integer tensor with a float: in the default float dtype
+        a = _new(t.data.astype(_default_dtype), t._requires_grad, None)
+        b = _lift(a, other)
+    if reflected:
+        a, b = b, a
+    if ufunc in (np.bitwise_and, np.bitwise_or, np.bitwise_xor):
+        for x in (a, b):
+            if x.data.dtype.kind not in "biu":
+                raise TypeError(
+                    f"{name}: needs bool or integer tensors, got dtype {x.data.dtype}; compare "
+                    "first (e.g. (x > 0) & (y > 0)) or use logical_and/logical_or"
+                )
+    if _local.state.grad_enabled and (t._requires_grad or _requires(other)):
+        if ufunc in (np.remainder, np.fmod):  # differentiable in a and b, as torch's
+            return apply(ops.Remainder, a, b, trunc=ufunc is np.fmod)
+        raise RuntimeError(
+            f"{name}: has no gradient in tinygrad_nn, and an operand requires grad; compute "
+            f"it on .detach() (or inside no_grad()), e.g. x.detach() // y"
+        )
+    if ufunc in (np.floor_divide, np.remainder, np.fmod) and b.data.dtype.kind in "biu":
+        if np.any(b.data == 0):
+            raise IntegerDivisionByZero(f"{name}: integer division by zero (a divisor is 0)")
+    return _new(np.asarray(ufunc(a.data, b.data)), False, None)
+
+
+def _requires(x: Any) -> bool:
+    return isinstance(x, Tensor) and x._requires_grad
+
+
+def _scaled(other: Any, alpha: float) -> Any:
+    """``alpha * other`` for add_/sub_ (``other`` itself when alpha is 1)."""
+    if alpha == 1:
+        return other
+    if isinstance(other, Tensor) and other._requires_grad and _local.state.grad_enabled:
+        return other  # refused by the in-place check, with the right message
+    return np.multiply(_data(other), alpha)
 
 
 def _index(index: Any) -> Any:

@@ -213,6 +213,36 @@ class Div(Op):
         return (dA if self.needs_grad[0] else None), (-dA * z if self.needs_grad[1] else None)
 
 
+class Remainder(Op):
+    """Z = A - B * q with q = floor(A / B) (``%``; fmod: q = trunc(A / B)).
+
+    dA = dZ,   dB = -dZ * q (q is piecewise constant: its own derivative is 0 where defined).
+    """
+
+    __slots__ = ()
+    name = "remainder"
+    arg_names = ("lhs", "rhs")
+    broadcasts = True
+    role = ""
+    grad_rule = ("d{0} = d{out}", "d{1} = -d{out} * floor({0} / {1})")
+
+    def forward(self, a: Array, b: Array, *, trunc: bool) -> Array:
+        try:
+            z = np.fmod(a, b) if trunc else np.remainder(a, b)
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+        self.saved = (a, b)
+        return z
+
+    def backward(self, dZ: Array) -> Grads:
+        a, b = self.saved
+        dB = None
+        if self.needs_grad[1]:
+            q = np.trunc(a / b) if self.kwargs["trunc"] else np.floor(a / b)
+            dB = -dZ * q
+        return (dZ if self.needs_grad[0] else None), dB
+
+
 class Neg(Op):
     """Z = -A.   dA = -dZ."""
 
@@ -688,6 +718,78 @@ class Sum(Op):
     def backward(self, dZ: Array) -> Grads:
         shape, kw = self.saved, self.kwargs
         return (np.broadcast_to(_expand(dZ, kw["axis"], kw["keepdims"]), shape),)
+
+
+class Prod(Op):
+    """Z = prod(A, axis).   dA_i = dZ * (product of the other elements of A_i's slice).
+
+    The product of the others is formed from prefix and suffix products, not Z / A_i, so a
+    zero in the slice gives the right gradient (not 0/0).
+    """
+
+    __slots__ = ()
+    name = "prod"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * (product of the other elements)",)
+
+    def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
+        self.saved = a
+        return np.asarray(a.prod(axis=axis, keepdims=keepdims))
+
+    def backward(self, dZ: Array) -> Grads:
+        a, axis = self.saved, self.kwargs["axis"]
+        kept = [i for i in range(a.ndim) if i not in axis]
+        perm = kept + list(axis)
+        moved = a.transpose(perm)  # the reduced axes last, flattened into one of length n
+        flat = moved.reshape(*moved.shape[: len(kept)], -1)
+        if flat.shape[-1] == 0:
+            return (np.zeros_like(a),)
+        ones = np.ones((*flat.shape[:-1], 1), a.dtype)
+        before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = (before * after).reshape(moved.shape).transpose(np.argsort(perm))
+        return (_expand(dZ, axis, self.kwargs["keepdims"]) * others,)
+
+
+class Cumsum(Op):
+    """Z_i = sum_{j <= i} A_j along axis.   dA_j = sum_{i >= j} dZ_i (a reversed cumsum)."""
+
+    __slots__ = ()
+    name = "cumsum"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = reversed cumsum of d{out}",)
+
+    def forward(self, a: Array, *, axis: int) -> Array:
+        return np.cumsum(a, axis=axis)
+
+    def backward(self, dZ: Array) -> Grads:
+        axis = self.kwargs["axis"]
+        return (np.flip(np.cumsum(np.flip(dZ, axis), axis=axis), axis),)
+
+
+class Norm2(Op):
+    """Z = sqrt(sum(A^2, axis)).   dA = dZ * A / Z, and 0 where Z = 0 (as PyTorch)."""
+
+    __slots__ = ()
+    name = "norm"
+    arg_names = ()
+    broadcasts = False
+    role = ""
+    grad_rule = ("d{0} = d{out} * {0} / {out} (0 where {out} = 0)",)
+
+    def forward(self, a: Array, *, axis: tuple[int, ...], keepdims: bool) -> Array:
+        z = np.sqrt(np.square(a).sum(axis=axis, keepdims=True))
+        self.saved = (a, z)
+        return z if keepdims else np.squeeze(z, axis=axis)
+
+    def backward(self, dZ: Array) -> Grads:
+        a, z = self.saved
+        safe = np.where(z == 0, 1, z)
+        return (_expand(dZ, self.kwargs["axis"], self.kwargs["keepdims"]) * a / safe,)
 
 
 class Mean(Op):

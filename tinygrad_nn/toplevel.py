@@ -9,9 +9,10 @@ draw from the default generator (``tinygrad_nn.manual_seed``). Dtypes are NumPy 
 
 from __future__ import annotations
 
+import builtins
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def _shape(size: tuple[Any, ...], fn: str) -> tuple[int, ...]:
         shape = tuple(operator.index(n.item() if isinstance(n, Tensor) else n) for n in size)
     except TypeError:
         raise TypeError(f"{fn}: size must be integers, got {size!r}") from None
-    if any(n < 0 for n in shape):
+    if builtins.any(n < 0 for n in shape):  # any() is torch.any below
         raise ValueError(f"{fn}: negative dimension in size {shape}")
     return shape
 
@@ -114,6 +115,21 @@ accelerator = _NoAccelerator("accelerator")
 # ---------------------------------------------------------------------------- constructors
 
 
+def _cast(fn: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``arr`` as ``dtype``; integer values that ``dtype`` cannot hold raise (as PyTorch
+    does) instead of wrapping around as NumPy's cast would (300 as int8 is not 44)."""
+    if dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+        info = np.iinfo(dtype)
+        low, high = arr.min(), arr.max()
+        if low < info.min or high > info.max:
+            bad = low if low < info.min else high
+            raise OverflowError(
+                f"{fn}: value {bad} does not fit {dtype} (range {info.min} to {info.max}); "
+                "choose a wider dtype"
+            )
+    return arr.astype(dtype, copy=False)
+
+
 def _from_python(data: Any) -> np.ndarray:
     """PyTorch's inference: bools -> bool, ints -> int64, floats -> the default dtype."""
     try:
@@ -155,7 +171,7 @@ def tensor(
     else:
         arr = _from_python(data)
     if dtype is not None:
-        arr = arr.astype(_dtype(dtype), copy=False)
+        arr = _cast("tensor", arr, _dtype(dtype))
     return Tensor(arr, requires_grad=requires_grad)
 
 
@@ -167,7 +183,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     arr = data if isinstance(data, np.ndarray) else None
     if arr is None:
         arr = np.asarray(data) if isinstance(data, np.generic) else _from_python(data)
-    return Tensor(arr if dtype is None else arr.astype(_dtype(dtype), copy=False))
+    return Tensor(arr if dtype is None else _cast("as_tensor", arr, _dtype(dtype)))
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
@@ -185,14 +201,20 @@ def _filled(
     device: Any,
 ) -> Tensor:  # fmt: skip
     _check_device(fn, device)
-    return Tensor(np.full(_shape(size, fn), value, _dtype(dtype)), requires_grad=requires_grad)
+    dt = _dtype(dtype)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and dt.kind in "iu":
+        if not np.iinfo(dt).min <= value <= np.iinfo(dt).max:
+            raise OverflowError(f"{fn}: fill value {value} does not fit {dt}; choose a wider dtype")
+    return Tensor(np.full(_shape(size, fn), value, dt), requires_grad=requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of the given size (the default float dtype unless dtype=)."""
     return _filled("zeros", size, 0, dtype, requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of the given size (the default float dtype unless dtype=)."""
     return _filled("ones", size, 1, dtype, requires_grad, device)
 
 
@@ -297,7 +319,7 @@ def arange(
     values = np.arange(
         _number(start), _number(end), _number(step), dtype=np.int64 if ints else np.float64
     )
-    return Tensor(values.astype(_dtype(dtype, int64 if ints else None)), requires_grad)
+    return Tensor(_cast("arange", values, _dtype(dtype, int64 if ints else None)), requires_grad)
 
 
 def linspace(
@@ -483,18 +505,22 @@ class inference_mode(set_grad_enabled):  # noqa: N801 - PyTorch's name
 
 
 def exp(input: Tensor) -> Tensor:
+    """e ** input, elementwise."""
     return input.exp()
 
 
 def log(input: Tensor) -> Tensor:
+    """The natural logarithm of input, elementwise."""
     return input.log()
 
 
 def sqrt(input: Tensor) -> Tensor:
+    """The square root of input, elementwise."""
     return input.sqrt()
 
 
 def abs(input: Tensor) -> Tensor:
+    """|input|, elementwise."""
     return input.abs()
 
 
@@ -517,18 +543,22 @@ def pow(input: Any, exponent: Any) -> Any:
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e ** -input), elementwise."""
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent of input, elementwise."""
     return input.tanh()
 
 
 def relu(input: Tensor) -> Tensor:
+    """max(input, 0), elementwise."""
     return input.relu()
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """The matrix product input @ other (batched and broadcast as ``@``)."""
     return input @ other
 
 
@@ -543,12 +573,14 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """exp(input) / sum(exp(input)) along ``dim``."""
     from tinygrad_nn import functional
 
     return functional.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """log(softmax(input, dim)), computed stably."""
     from tinygrad_nn import functional
 
     return functional.log_softmax(input, dim, dtype=dtype)
@@ -558,10 +590,12 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
 
 
 def sum(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The sum of input (over ``dim`` if given; ``keepdim=`` as the method)."""
     return input.sum(*args, **kwargs)
 
 
 def mean(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The mean of input (over ``dim`` if given; ``keepdim=`` as the method)."""
     return input.mean(*args, **kwargs)
 
 
@@ -569,6 +603,8 @@ def max(input: Tensor, *args: Any, **kwargs: Any) -> Any:
     """The maximum; with ``dim``, ``(values, indices)``; with a tensor, ``maximum``."""
     if args and isinstance(args[0], Tensor):
         return input.maximum(args[0])
+    if "other" in kwargs:  # max(input, other=t)
+        return input.maximum(kwargs.pop("other"), **kwargs)
     return input.max(*args, **kwargs)
 
 
@@ -576,88 +612,346 @@ def min(input: Tensor, *args: Any, **kwargs: Any) -> Any:
     """The minimum; with ``dim``, ``(values, indices)``; with a tensor, ``minimum``."""
     if args and isinstance(args[0], Tensor):
         return input.minimum(args[0])
+    if "other" in kwargs:  # min(input, other=t)
+        return input.minimum(kwargs.pop("other"), **kwargs)
     return input.min(*args, **kwargs)
 
 
 def maximum(input: Tensor, other: Any) -> Tensor:
+    """The elementwise maximum of input and other."""
     return input.maximum(other)
 
 
 def minimum(input: Tensor, other: Any) -> Tensor:
+    """The elementwise minimum of input and other."""
     return input.minimum(other)
 
 
 def amax(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The maximum over ``dim`` (all dims by default), without indices."""
     return input.amax(*args, **kwargs)
 
 
 def amin(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The minimum over ``dim`` (all dims by default), without indices."""
     return input.amin(*args, **kwargs)
 
 
 def std(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The standard deviation (over ``dim`` if given; Bessel-corrected as PyTorch)."""
     return input.std(*args, **kwargs)
 
 
 def var(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The variance (over ``dim`` if given; Bessel-corrected as PyTorch)."""
     return input.var(*args, **kwargs)
 
 
 def argmax(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The index of the maximum (of the flattened input, or along ``dim``)."""
     return input.argmax(*args, **kwargs)
 
 
 def argmin(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The index of the minimum (of the flattened input, or along ``dim``)."""
     return input.argmin(*args, **kwargs)
 
 
 def clip(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """input limited to [min, max] (the same function as clamp)."""
     return input.clip(*args, **kwargs)
 
 
 def clamp(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """input limited to [min, max]; either bound may be left out."""
     return input.clamp(*args, **kwargs)
 
 
 def sin(input: Tensor) -> Tensor:
+    """The sine of input, elementwise."""
     return input.sin()
 
 
 def cos(input: Tensor) -> Tensor:
+    """The cosine of input, elementwise."""
     return input.cos()
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    """input with its dims reordered as ``dims``."""
     return input.permute(*dims)
 
 
 def squeeze(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """input without its size-1 dims (or only ``dim``)."""
     return input.squeeze(*args, **kwargs)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """input with a new size-1 dim at ``dim``."""
     return input.unsqueeze(dim)
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    """The values of input at ``index`` along ``dim``."""
     return input.gather(dim, index)
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """input with a new shape of the same number of elements."""
     return input.reshape(*shape)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """input with dims start_dim..end_dim merged into one."""
     return input.flatten(start_dim, end_dim)
 
 
 def transpose(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """input with two dims swapped."""
     return input.transpose(*args, **kwargs)
 
 
 def t(input: Tensor) -> Tensor:
     """The transpose of a tensor of at most 2 dims."""
     return input.t()
+
+
+# ------------------------------------------- arithmetic, products and reductions as functions
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
+    """input + alpha * other, elementwise (either may be a number)."""
+    return input + (other if alpha == 1 else alpha * other)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
+    """input - alpha * other, elementwise (subtract is the same function)."""
+    return input - (other if alpha == 1 else alpha * other)
+
+
+subtract = sub
+
+
+def mul(input: Any, other: Any) -> Any:
+    """input * other, elementwise (multiply is the same function)."""
+    return input * other
+
+
+multiply = mul
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
+    """input / other, elementwise (divide is the same function); ``rounding_mode`` "trunc"
+    or "floor" rounds the quotient (which then has zero gradient, as PyTorch)."""
+    if rounding_mode is None:
+        return input / other
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        )
+    a = input if isinstance(input, Tensor) else as_tensor(input)
+    b = other.data if isinstance(other, Tensor) else other
+    if a.dtype.kind in "iu" and np.asarray(b).dtype.kind in "iub":  # ints stay ints
+        if not np.all(b):
+            raise ZeroDivisionError(f"div: integer division by zero ({rounding_mode=})")
+        q = np.floor_divide(a.data, b)
+        if rounding_mode == "trunc":  # floor rounds the inexact negative quotients down by one
+            q = q + ((np.remainder(a.data, b) != 0) & ((a.data < 0) != (b < 0)))
+        return Tensor(np.asarray(q))
+    quotient = a / other
+    fn = np.trunc if rounding_mode == "trunc" else np.floor
+    return _zero_grad(quotient, fn(quotient.data))
+
+
+divide = div
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p)."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ValueError(
+            f"bmm: expected two 3-D tensors with the same batch size, got shapes {input.shape} "
+            f"and {mat2.shape}; use matmul to broadcast"
+        )
+    return input @ mat2
+
+
+def _given(**kwargs: Any) -> dict[str, Any]:
+    """The arguments that differ from their defaults (None, False, "fro"), to pass on as is."""
+    return {k: v for k, v in kwargs.items() if v is not None and v is not False and v != "fro"}
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    """The inner product sum(input * other) of two 1-D tensors."""
+    return cast(Any, input).dot(other)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    """The product of input's elements (over ``dim`` if given)."""
+    return cast(Any, input).prod(**_given(dim=dim, keepdim=keepdim, dtype=dtype))
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Any:
+    """Running sums along ``dim``."""
+    return cast(Any, input).cumsum(dim, **_given(dtype=dtype))
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """True where every element (over ``dim`` if given) is nonzero; a bool tensor."""
+    return cast(Any, input).all(**_given(dim=dim, keepdim=keepdim))
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """True where some element (over ``dim`` if given) is nonzero; a bool tensor."""
+    return cast(Any, input).any(**_given(dim=dim, keepdim=keepdim))
+
+
+def norm(
+    input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Any:
+    """The p-norm of input (Frobenius / 2-norm by default), over ``dim`` if given."""
+    return cast(Any, input).norm(**_given(p=p, dim=dim, keepdim=keepdim, dtype=dtype))
+
+
+# ------------------------------------------------- rounding, signs and tests of the values
+
+
+def _zero_grad(input: Tensor, values: np.ndarray) -> Tensor:
+    """``values`` as a function of input whose derivative is zero (sign, floor, round...):
+    as in PyTorch it requires grad when input does, and passes back a gradient of zeros."""
+    out = Tensor(np.asarray(values, dtype=input.dtype))
+    if not (input.requires_grad and is_grad_enabled()):
+        return out
+    return where(np.ones(values.shape, dtype=np.bool_), out, input)
+
+
+def _elementwise(fn: str, input: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}: expected a Tensor, got {type(input).__name__}")
+    return input
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 as input is negative, zero or positive (zero gradient, as PyTorch)."""
+    x = _elementwise("sign", input)
+    if x.dtype.kind == "b":
+        return Tensor(x.data.copy())
+    return _zero_grad(x, np.sign(x.data))
+
+
+def _rounder(name: str, fn: Any) -> Any:
+    def rounding(input: Tensor) -> Tensor:
+        x = _elementwise(name, input)
+        if x.dtype.kind in "iub":  # already whole: a copy, as PyTorch
+            return Tensor(x.data.copy())
+        return _zero_grad(x, fn(x.data))
+
+    return rounding
+
+
+def floor(input: Tensor) -> Tensor:
+    """The largest integer <= input, elementwise, in input's dtype (zero gradient)."""
+    return _rounder("floor", np.floor)(input)  # type: ignore[no-any-return]
+
+
+def ceil(input: Tensor) -> Tensor:
+    """The smallest integer >= input, elementwise, in input's dtype (zero gradient)."""
+    return _rounder("ceil", np.ceil)(input)  # type: ignore[no-any-return]
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """input rounded to ``decimals`` places, halves to even as PyTorch (zero gradient)."""
+    return _rounder("round", lambda a: np.round(a, decimals))(input)  # type: ignore[no-any-return]
+
+
+def isnan(input: Tensor) -> Tensor:
+    """True where input is NaN; a bool tensor."""
+    return Tensor(np.isnan(_elementwise("isnan", input).data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    """True where input is +inf or -inf; a bool tensor."""
+    return Tensor(np.isinf(_elementwise("isinf", input).data))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """True where input is neither NaN nor infinite; a bool tensor."""
+    return Tensor(np.isfinite(_elementwise("isfinite", input).data))
+
+
+# -------------------------------------------------------------------------------- comparing
+
+
+def _arrays(fn: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(
+            f"{fn}: expected two Tensors, got {type(input).__name__} and "
+            f"{type(other).__name__}; wrap numbers with tinygrad_nn.tensor"
+        )
+    return input.data, other.data
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if input and other have the same shape and the same elements (NaN != NaN)."""
+    a, b = _arrays("equal", input, other)
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _close(
+    fn: str, input: Any, other: Any, rtol: float, atol: float, equal_nan: bool
+) -> np.ndarray:
+    a, b = _arrays(fn, input, other)
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"{fn}: input and other must have the same dtype, got {a.dtype} and {b.dtype}; "
+            "convert one with .to(dtype)"
+        )
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{fn}: cannot broadcast shapes {a.shape} and {b.shape} together"
+        ) from None
+    return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+    equal_nan: bool = False,
+) -> Tensor:  # fmt: skip
+    """|input - other| <= atol + rtol * |other|, elementwise; a bool tensor."""
+    return Tensor(_close("isclose", input, other, rtol, atol, equal_nan))
+
+
+def allclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+    equal_nan: bool = False,
+) -> bool:  # fmt: skip
+    """True if isclose(input, other, rtol, atol, equal_nan) holds everywhere."""
+    return bool(_close("allclose", input, other, rtol, atol, equal_nan).all())
+
+
+class Size(tuple):  # type: ignore[type-arg]
+    """``torch.Size``: a tuple of dims; equal to the plain tuple ``x.shape`` of the same dims."""
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        try:
+            dims = tuple(operator.index(n) for n in sizes)
+        except TypeError:
+            raise TypeError(f"Size: expected a sequence of integers, got {sizes!r}") from None
+        return super().__new__(cls, dims)
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, key: Any) -> Any:
+        item = super().__getitem__(key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __repr__(self) -> str:
+        return f"tinygrad_nn.Size({list(self)})"
 
 
 # ------------------------------------------------------------- torch.save / torch.load
@@ -675,13 +969,21 @@ def save(obj: Any, f: Any) -> None:
     import tempfile
     from pathlib import Path
 
+    from tinygrad_nn.nn.serialization import check_destination
+
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, arrays)
+    for array in arrays.values():
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            raise ValueError(
+                f"save: an array of shape {array.shape} holds NaN/Inf; refusing to write it "
+                "(did training diverge? try a smaller lr)"
+            )
     arrays["__structure__"] = np.array(json.dumps(structure))
     if hasattr(f, "write"):
         np.savez(f, **arrays)  # type: ignore[arg-type]
         return
-    path = Path(f)
+    path = check_destination(Path(f).resolve(), "save")  # the error names the user's path
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -695,6 +997,7 @@ def save(obj: Any, f: Any) -> None:
 def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
     """Read what ``save`` wrote; tensors come back as Tensors, arrays as arrays."""
     import json
+    import zipfile
     from pathlib import Path
 
     if map_location is not None and not callable(map_location):
@@ -703,7 +1006,7 @@ def load(f: Any, map_location: Any = None, weights_only: bool = True, **kwargs: 
     try:
         with np.load(source, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise RuntimeError(
             f"load: {f!r} is not a file written by tinygrad_nn.save ({e}); a file written by "
             "torch.save needs PyTorch: load it there and save its state_dict with NumPy arrays"
