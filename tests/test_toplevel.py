@@ -532,3 +532,16 @@ def test_load_of_a_broken_file_says_so(tmp_path: Path, content: bytes) -> None:
     path.write_bytes(content)
     with pytest.raises(RuntimeError, match="is not a file written by tinygrad_nn.save"):
         tt.load(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: tt.eye(-2), ValueError, r"eye: negative dimension"),
+        (lambda: tt.arange(0, float("inf")), ValueError, r"arange: .* must be finite"),
+        (lambda: tt.zeros(10**6, 10**6), MemoryError, r"zeros: a tensor of size .* GiB"),
+    ],
+)
+def test_constructor_errors_name_the_function(make: Any, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        make()

@@ -205,7 +205,16 @@ def _filled(
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and dt.kind in "iu":
         if not np.iinfo(dt).min <= value <= np.iinfo(dt).max:
             raise OverflowError(f"{fn}: fill value {value} does not fit {dt}; choose a wider dtype")
-    return Tensor(np.full(_shape(size, fn), value, dt), requires_grad=requires_grad)
+    shape = _shape(size, fn)
+    try:
+        data = np.full(shape, value, dt)
+    except MemoryError:
+        gib = np.prod(shape, dtype=np.float64) * dt.itemsize / 2**30
+        raise MemoryError(
+            f"{fn}: a tensor of size {shape} and dtype {dt} needs {gib:,.1f} GiB, more than this "
+            "machine can allocate"
+        ) from None
+    return Tensor(data, requires_grad=requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -285,9 +294,8 @@ def eye(
 ) -> Tensor:
     """The n x m identity matrix (m = n by default)."""
     _check_device("eye", device)
-    return Tensor(
-        np.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad=requires_grad
-    )
+    rows, cols = _shape((n, n if m is None else m), "eye")
+    return Tensor(np.eye(rows, cols, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
 def _is_int(x: Any) -> bool:
@@ -315,6 +323,8 @@ def arange(
         start, end = 0, start
     if _number(step) == 0:
         raise ValueError("arange: step must be nonzero")
+    if not builtins.all(np.isfinite(_number(x)) for x in (start, end, step)):
+        raise ValueError(f"arange: start, end and step must be finite, got {start}, {end}, {step}")
     ints = _is_int(start) and _is_int(end) and _is_int(step)
     values = np.arange(
         _number(start), _number(end), _number(step), dtype=np.int64 if ints else np.float64
