@@ -1682,7 +1682,7 @@ class Tensor:
         return self._inplace(np.subtract, "-", _scaled(other, alpha), "sub_")
 
     def mul_(self, other: Any) -> Tensor:
-        """self *= other in place (PyTorch's in-place rules)."""
+        """``self *= other`` in place (PyTorch's in-place rules)."""
         return self._inplace(np.multiply, "*", other, "mul_")
 
     def div_(self, other: Any) -> Tensor:
