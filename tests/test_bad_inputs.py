@@ -345,3 +345,20 @@ def test_dataloader_negative_seed_names_dataloader_and_seed() -> None:
 
     with pytest.raises(ValueError, match=r"DataLoader: seed must be .* got -1"):
         DataLoader(np.ones((4, 2)), np.ones(4), batch_size=2, shuffle=True, seed=-1)
+
+
+def test_float16_loss_mean_sums_in_float32() -> None:
+    """6e4 + 6e4 overflows float16; the mean (6e4) does not, as in PyTorch."""
+    import tinygrad_nn.functional as F
+
+    x = Tensor(np.array([6e4, -6e4], np.float16))
+    loss = F.binary_cross_entropy_with_logits(x, Tensor(np.array([0, 1], np.float16)))
+    assert loss.dtype == np.float16 and np.isfinite(loss.item())
+    np.testing.assert_allclose(loss.item(), 6e4, rtol=1e-3)
+
+
+def test_linear_of_a_non_numeric_input_names_linear() -> None:
+    from tinygrad_nn import nn
+
+    with pytest.raises(TypeError, match=r"Linear\(3, 2\): the input must be a Tensor"):
+        nn.Linear(3, 2)("abc")

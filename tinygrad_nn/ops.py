@@ -1106,11 +1106,14 @@ class LogSoftmax(Op):
 
 
 def _reduce_loss(per_sample: Array, reduction: str) -> Array:
+    if reduction == "none":
+        return per_sample
+    if per_sample.dtype == np.float16:  # sum in float32, as PyTorch does: 6e4 + 6e4 is inf
+        total = per_sample.sum(dtype=np.float32)
+        return (total / per_sample.size if reduction == "mean" else total).astype(np.float16)
     if reduction == "mean":  # sum / n: ndarray.mean's Python wrapper costs more than the math
         return per_sample.sum() / per_sample.size
-    if reduction == "sum":
-        return per_sample.sum()
-    return per_sample
+    return per_sample.sum()
 
 
 def _loss_scale(dJ: Array, reduction: str, count: int) -> Array:

@@ -42,7 +42,10 @@ def match_input_dtype(where: str, x: Any, like: Tensor) -> Tensor:
     fed to a float32 model computes in float32; PyTorch would raise instead). A non-floating
     input raises, naming both dtypes.
     """
-    t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    try:
+        t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{where}: the input must be a Tensor or numeric array ({e})") from None
     if t.dtype == like.dtype:
         return t
     if t.dtype.kind != "f":
