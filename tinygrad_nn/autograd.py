@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import operator
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -750,7 +752,8 @@ class Tensor:
     ) -> Tensor:
         """A tensor of zeros of the given shape."""
         _check_device(device)
-        return Tensor(np.zeros(_shape(shape, "zeros"), dtype or _default_dtype), requires_grad)
+        size = check_allocatable("zeros", _shape(shape, "zeros"))
+        return Tensor(np.zeros(size, dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def ones(
@@ -758,7 +761,8 @@ class Tensor:
     ) -> Tensor:
         """A tensor of ones of the given shape."""
         _check_device(device)
-        return Tensor(np.ones(_shape(shape, "ones"), dtype or _default_dtype), requires_grad)
+        size = check_allocatable("ones", _shape(shape, "ones"))
+        return Tensor(np.ones(size, dtype or _default_dtype), requires_grad)
 
     @staticmethod
     def randn(
@@ -770,7 +774,7 @@ class Tensor:
     ) -> Tensor:
         """Standard normal values from rng (a seed or Generator; None: the default generator)."""
         _check_device(device)
-        data = as_rng(rng).standard_normal(_shape(shape, "randn"))
+        data = as_rng(rng).standard_normal(check_allocatable("randn", _shape(shape, "randn")))
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
@@ -783,7 +787,8 @@ class Tensor:
         dtype: Any = None,
     ) -> Tensor:
         """Uniform values in [low, high) from rng (a seed or Generator; None: the default one)."""
-        data = as_rng(rng).uniform(low, high, _shape(shape, "uniform"))
+        size = check_allocatable("uniform", _shape(shape, "uniform"))
+        data = as_rng(rng).uniform(low, high, size)
         return Tensor(data.astype(dtype or _default_dtype), requires_grad)
 
     @staticmethod
@@ -1949,6 +1954,27 @@ def _shape(shape: tuple[Any, ...], fn: str = "shape") -> tuple[int, ...]:
     except TypeError:
         sizes = tuple(type(n).__name__ for n in shape)
         raise TypeError(f"{fn}: expected integer sizes, got {shape} (types {sizes})") from None
+
+
+class TooLargeError(MemoryError, RuntimeError):
+    """A tensor too large for this machine's memory: a MemoryError, and a RuntimeError as
+    PyTorch raises for it."""
+
+
+def check_allocatable(fn: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` as is, unless even one byte per element would not fit in this machine's RAM:
+    then an error naming ``fn`` and the size, before NumPy tries to allocate it."""
+    count = math.prod(shape)
+    try:
+        ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): let NumPy decide
+        return shape
+    if count > ram:
+        raise TooLargeError(
+            f"{fn}: size {shape} has {count:,} elements, more than this machine's memory "
+            f"({ram / 2**30:,.0f} GiB) can hold"
+        )
+    return shape
 
 
 def _data(x: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from tinygrad_nn.autograd import Tensor, get_default_dtype, is_grad_enabled
+from tinygrad_nn.autograd import Tensor, check_allocatable, get_default_dtype, is_grad_enabled
 from tinygrad_nn.autograd import _state as _engine_state  # this thread's switches
 from tinygrad_nn.autograd import where as where  # torch.where(condition, input, other)
 from tinygrad_nn.random import as_rng
@@ -55,7 +55,7 @@ def _shape(size: tuple[Any, ...], fn: str) -> tuple[int, ...]:
         raise TypeError(f"{fn}: size must be integers, got {size!r}") from None
     if builtins.any(n < 0 for n in shape):  # any() is torch.any below
         raise ValueError(f"{fn}: negative dimension in size {shape}")
-    return shape
+    return check_allocatable(fn, shape)
 
 
 def _check_device(fn: str, device: Any) -> None:
@@ -115,6 +115,10 @@ accelerator = _NoAccelerator("accelerator")
 # ---------------------------------------------------------------------------- constructors
 
 
+class DtypeOverflowError(OverflowError, ValueError, RuntimeError):
+    """A value that does not fit the dtype asked for (PyTorch raises a RuntimeError)."""
+
+
 def _cast(fn: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``arr`` as ``dtype``; integer values that ``dtype`` cannot hold raise (as PyTorch
     does) instead of wrapping around as NumPy's cast would (300 as int8 is not 44)."""
@@ -123,7 +127,7 @@ def _cast(fn: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
         low, high = arr.min(), arr.max()
         if low < info.min or high > info.max:
             bad = low if low < info.min else high
-            raise OverflowError(
+            raise DtypeOverflowError(
                 f"{fn}: value {bad} does not fit {dtype} (range {info.min} to {info.max}); "
                 "choose a wider dtype"
             )
@@ -204,7 +208,9 @@ def _filled(
     dt = _dtype(dtype)
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and dt.kind in "iu":
         if not np.iinfo(dt).min <= value <= np.iinfo(dt).max:
-            raise OverflowError(f"{fn}: fill value {value} does not fit {dt}; choose a wider dtype")
+            raise DtypeOverflowError(
+                f"{fn}: fill value {value} does not fit {dt}; choose a wider dtype"
+            )
     shape = _shape(size, fn)
     try:
         data = np.full(shape, value, dt)
