@@ -1961,15 +1961,15 @@ class TooLargeError(MemoryError, RuntimeError):
     PyTorch raises for it."""
 
 
-def check_allocatable(fn: str, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """``shape`` as is, unless even one byte per element would not fit in this machine's RAM:
-    then an error naming ``fn`` and the size, before NumPy tries to allocate it."""
+def check_allocatable(fn: str, shape: tuple[int, ...], itemsize: int = 1) -> tuple[int, ...]:
+    """``shape`` as is, unless ``itemsize`` bytes per element would not fit in this machine's
+    RAM: then an error naming ``fn`` and the size, before NumPy tries to allocate it."""
     count = math.prod(shape)
     try:
         ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):  # no sysconf (Windows): let NumPy decide
         return shape
-    if count > ram:
+    if count * itemsize > ram:
         raise TooLargeError(
             f"{fn}: size {shape} has {count:,} elements, more than this machine's memory "
             f"({ram / 2**30:,.0f} GiB) can hold"

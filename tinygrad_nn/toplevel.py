@@ -211,16 +211,8 @@ def _filled(
             raise DtypeOverflowError(
                 f"{fn}: fill value {value} does not fit {dt}; choose a wider dtype"
             )
-    shape = _shape(size, fn)
-    try:
-        data = np.full(shape, value, dt)
-    except MemoryError:
-        gib = np.prod(shape, dtype=np.float64) * dt.itemsize / 2**30
-        raise MemoryError(
-            f"{fn}: a tensor of size {shape} and dtype {dt} needs {gib:,.1f} GiB, more than this "
-            "machine can allocate"
-        ) from None
-    return Tensor(data, requires_grad=requires_grad)
+    shape = check_allocatable(fn, _shape(size, fn), dt.itemsize)
+    return Tensor(np.full(shape, value, dt), requires_grad=requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
