@@ -44,7 +44,9 @@ from benchmarks.harness import (
 from benchmarks.workloads import WORKLOADS, Workload, available_frameworks
 
 TOL = 1e-5
-TRACED = ("numpy", "tinygrad_nn", "tinygrad_nn.nn")  # frameworks whose memory tracemalloc sees
+TRACED = (
+    "numpy", "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn+compile", "tinygrad_nn.nn+compile"
+)  # frameworks whose memory tracemalloc sees
 
 
 def run_checks(wl: Workload, frameworks: list[str], quick: bool) -> dict[str, dict[str, Any]]:
@@ -186,7 +188,10 @@ def summary_table(results: list[dict[str, Any]]) -> tuple[list[str], list[list[s
     """One row per workload: NumPy's time, every framework's ratio, the target."""
     frameworks = [
         fw
-        for fw in ("tinygrad_nn", "tinygrad_nn.nn", "torch")
+        for fw in (
+            "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn+compile", "tinygrad_nn.nn+compile",
+            "torch", "torch.compile",
+        )
         if any(row["framework"] == fw for r in results for row in r["rows"])
     ]
     header = ["workload", "NumPy", *frameworks, "target"]

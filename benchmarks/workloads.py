@@ -300,6 +300,89 @@ class TinygradChain:
         return loss.data, self.update()
 
 
+class TinygradCompiledMLP(TinygradMLP):
+    """TinygradMLP's step under ``tinygrad_nn.compile``: SGD as tensor ops under no_grad."""
+
+    def __init__(self, p: MLPProblem) -> None:
+        import tinygrad_nn
+
+        super().__init__(p)
+
+        def train_step(X: Any, y: Any) -> tuple[Any, Any]:
+            for q in self.params:
+                q.grad = None
+            loss = self.forward_on(X, y)
+            loss.backward()
+            with tinygrad_nn.no_grad():
+                for q in self.params:
+                    q -= self.lr * q.grad
+            return loss, self.Ws[0].grad
+
+        self.compiled = tinygrad_nn.compile(train_step)
+
+    def forward_on(self, X: Any, y: Any) -> Any:
+        h = X
+        last = len(self.Ws) - 1
+        for k, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
+            h = h @ W.T + b
+            if k < last:
+                h = _activate(h, self.activation)
+        if self.loss == "cross_entropy":
+            return self.F.cross_entropy(h, y)
+        return self.F.mse_loss(h, y)
+
+    def step(self) -> tuple[Any, Any]:
+        loss, dW1 = self.compiled(self.X, self.y)
+        return loss.data, dW1.data
+
+
+class TinygradNNCompiledMLP(TinygradNNMLP):
+    """TinygradNNMLP's step (zero_grad, forward, backward, SGD step) under ``compile``."""
+
+    def __init__(self, p: MLPProblem) -> None:
+        import tinygrad_nn
+
+        super().__init__(p)
+
+        def train_step(X: Any, y: Any) -> tuple[Any, Any]:
+            self.opt.zero_grad()
+            out = self.model(X)
+            if self.loss == "cross_entropy":
+                loss = self.F.cross_entropy(out, y)
+            else:
+                loss = self.F.mse_loss(out, y)
+            loss.backward()
+            self.opt.step()
+            return loss, self.first_weight.grad
+
+        self.compiled = tinygrad_nn.compile(train_step)
+
+    def step(self) -> tuple[Any, Any]:
+        loss, dW1 = self.compiled(self.X, self.y)
+        return loss.data, dW1.data
+
+
+class TinygradCompiledChain(TinygradChain):
+    """TinygradChain's forward and backward under ``tinygrad_nn.compile``."""
+
+    def __init__(self, p: ChainProblem) -> None:
+        import tinygrad_nn
+
+        super().__init__(p)
+
+        def train_step() -> tuple[Any, Any]:
+            self.x.grad = None
+            loss = self.forward()
+            loss.backward()
+            return loss, self.x.grad
+
+        self.compiled = tinygrad_nn.compile(train_step)
+
+    def step(self) -> tuple[Any, Any]:
+        loss, dx = self.compiled()
+        return loss.data, dx.data
+
+
 # --------------------------------------------------------------------------------------
 # PyTorch eager, written as a user would (nn.Sequential of nn.Linear, optim.SGD).
 # --------------------------------------------------------------------------------------
@@ -393,11 +476,14 @@ MLP_RUNNERS: dict[str, Callable[[Any], Runner]] = {
     "numpy": NumpyMLP,
     "tinygrad_nn": TinygradMLP,
     "tinygrad_nn.nn": TinygradNNMLP,
+    "tinygrad_nn+compile": TinygradCompiledMLP,
+    "tinygrad_nn.nn+compile": TinygradNNCompiledMLP,
     "torch": TorchMLP,
 }
 CHAIN_RUNNERS: dict[str, Callable[[Any], Runner]] = {
     "numpy": NumpyChain,
     "tinygrad_nn": TinygradChain,
+    "tinygrad_nn+compile": TinygradCompiledChain,
     "torch": TorchChain,
 }
 
@@ -463,5 +549,9 @@ def available_frameworks() -> dict[str, str | None]:
         out["tinygrad_nn.nn"] = None if out["tinygrad_nn"] is None else out["tinygrad_nn"]
     except ImportError as e:
         out["tinygrad_nn.nn"] = f"nn/optim not importable ({e})"
+    for fw in ("tinygrad_nn+compile", "tinygrad_nn.nn+compile"):
+        out[fw] = out["tinygrad_nn.nn"]
+        if out[fw] is None and not hasattr(tinygrad_nn, "compile"):
+            out[fw] = "this tinygrad_nn has no compile()"
     out["torch"] = None if importlib.util.find_spec("torch") else "not installed"
     return out

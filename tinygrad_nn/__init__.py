@@ -20,6 +20,7 @@ from tinygrad_nn.autograd import (
     no_grad,
     set_default_dtype,
 )
+from tinygrad_nn.compiler import CompileError, compile
 from tinygrad_nn.gradcheck import gradcheck
 from tinygrad_nn.random import default_generator, manual_seed
 from tinygrad_nn.toplevel import (
@@ -140,6 +141,7 @@ from tinygrad_nn.toplevel import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompileError",
     "Size",
     "Tensor",
     "abs",
@@ -160,6 +162,7 @@ __all__ = [
     "ceil",
     "clamp",
     "clip",
+    "compile",
     "concat",
     "concatenate",
     "cos",
@@ -286,8 +289,7 @@ _UNSUPPORTED = {
     "bfloat16": "NumPy has no bfloat16; use tinygrad_nn.float32 (or float16)",
     "complex64": "complex tensors are not supported; keep real and imaginary parts apart",
     "complex128": "complex tensors are not supported; keep real and imaginary parts apart",
-    "compile": "there is no compiler: tinygrad_nn runs eagerly on NumPy; call the model as is",
-    "jit": "there is no JIT: tinygrad_nn runs eagerly on NumPy; call the model as is",
+    "jit": "there is no torch.jit (TorchScript); tinygrad_nn.compile(step) compiles a step",
 }
 
 

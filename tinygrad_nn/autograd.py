@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
 import operator
@@ -26,12 +27,16 @@ from tinygrad_nn.random import as_rng
 class _State:
     """One thread's engine switches (read once per op, through ``_local.state``)."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "tracer", "hooked")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.scope: tuple[Any, ...] | None = None
+        # A compiled step being recorded (tinygrad_nn.compiler): it sees every op and effect.
+        self.tracer: Any = None
+        # anomaly or tracer: the one flag apply() reads, so that neither costs the fast path
+        self.hooked = False
 
 
 class _PerThread(threading.local):
@@ -112,10 +117,27 @@ def detect_anomaly() -> Iterator[None]:
     """
     state = _local.state
     previous, state.anomaly = state.anomaly, True
+    state.hooked = True
     try:
         yield
     finally:
         state.anomaly = previous
+        state.hooked = previous or state.tracer is not None
+
+
+def traced(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a method whose effect a compiled step replays (an optimiser step, an in-place
+    change, ``.grad = None``): while ``tinygrad_nn.compile`` records a step, calls to it are
+    recorded (with their arguments) instead of going unseen; otherwise it runs as written."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        tracer = _local.state.tracer
+        if tracer is None:
+            return method(*args, **kwargs)
+        return tracer.call(method, args, kwargs)
+
+    return wrapper
 
 
 def enter_scope(obj: Any) -> tuple[Any, ...] | None:
@@ -192,8 +214,8 @@ _NO_KWARGS: dict[str, Any] = {}
 def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     """Run ``op_class`` forward on the inputs' data and record a node if any input needs grad."""
     state = _local.state  # this thread's switches, read once
-    if state.anomaly:
-        return _apply_checked(state, op_class, inputs, kwargs)
+    if state.hooked:  # detect_anomaly, or a compiled step being recorded
+        return _apply_hooked(state, op_class, inputs, kwargs)
     op = op_class()
     # This is the engine's hottest code: unary and binary ops get their arguments spelled
     # out, and ``**kwargs`` is passed on only when there are some, because building
@@ -241,22 +263,28 @@ def apply(op_class: type[Op], *inputs: Tensor, **kwargs: Any) -> Tensor:
     return t
 
 
-def _apply_checked(
+def _apply_hooked(
     state: _State, op_class: type[Op], inputs: tuple[Tensor, ...], kwargs: dict[str, Any]
 ) -> Tensor:
-    """``apply`` under ``detect_anomaly``: NumPy's warnings off, a clear error on NaN/Inf."""
-    state.anomaly = False  # run the ordinary path once, then check its output
+    """``apply`` under ``detect_anomaly`` (NumPy's warnings off, a clear error on NaN/Inf)
+    or while a compiled step records (the tracer is told of the op and its output)."""
+    state.hooked = False  # run the ordinary path once, then check or record its output
     try:
-        with np.errstate(all="ignore"):
+        if state.anomaly:
+            with np.errstate(all="ignore"):
+                t = apply(op_class, *inputs, **kwargs)
+        else:
             t = apply(op_class, *inputs, **kwargs)
     finally:
-        state.anomaly = True
-    if _nonfinite(t.data):
+        state.hooked = True
+    if state.anomaly and _nonfinite(t.data):
         shapes = ", ".join(str(x.shape) for x in inputs)
         raise FloatingPointError(
             f"detect_anomaly: forward of '{op_class.name}' (inputs of shape {shapes}) "
             "produced NaN/Inf"
         )
+    if state.tracer is not None:
+        state.tracer.op(op_class, inputs, kwargs, t)
     return t
 
 
@@ -516,6 +544,7 @@ class Tensor:
         return self._grad
 
     @grad.setter
+    @traced
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
@@ -1633,6 +1662,7 @@ class Tensor:
             )
         mark_modified(self)
 
+    @traced
     def _inplace(self, ufunc: np.ufunc, symbol: str, other: Any, what: str | None = None) -> Tensor:
         what = what or f"{symbol}="
         self._check_writable(what, f"x = x {symbol} y", other)
@@ -1666,6 +1696,7 @@ class Tensor:
                 f"the result would need a graph; write {instead} (out of place)"
             )
 
+    @traced
     def __setitem__(self, index: Any, value: Any) -> None:
         """``x[index] = value`` in place (PyTorch's in-place rules; value broadcasts)."""
         self._check_writable("x[index] = value", "x = x.masked_fill(mask, v) or torch.where", value)
@@ -1700,6 +1731,7 @@ class Tensor:
             return self._inplace(np.power, "**", exponent, "pow_")
         raise TypeError(f"pow_: the exponent must be a number or a tensor, got {exponent!r}")
 
+    @traced
     def neg_(self) -> Tensor:
         """self = -self in place (PyTorch's in-place rules)."""
         self._check_writable("neg_", "x = -x")
@@ -1725,6 +1757,7 @@ class Tensor:
             self._inplace(np.minimum, "min", max, "clamp_")
         return self
 
+    @traced
     def copy_(self, src: Any) -> Tensor:
         """Copy ``src`` (a tensor or array, broadcast to this shape) in place, as PyTorch.
 
@@ -1757,6 +1790,7 @@ class Tensor:
         """Set every element to 0 in place (PyTorch's in-place rules)."""
         return self.fill_(0)
 
+    @traced
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value`` in place (PyTorch's in-place rules)."""
         self._check_inplace("fill_")
@@ -1795,8 +1829,13 @@ class Tensor:
             if gradient is not None:
                 raise TypeError("backward: give gradient= or grad= (the same thing), not both")
             gradient = grad
+        tracer = _local.state.tracer
+        if tracer is not None:  # a compiled step records which gradients go where
+            tracer.backward(self, gradient, retain_graph)
+            return
         _sweep(self, gradient, retain_graph, _on_step)
 
+    @traced
     def zero_grad(self) -> None:
         """Set .grad to None."""
         self._grad = None

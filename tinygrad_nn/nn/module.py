@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_nn import autograd
-from tinygrad_nn.autograd import Tensor
+from tinygrad_nn.autograd import Tensor, traced
 
 # bookkeeping attributes of a Module that discovery must not treat as members
 _INTERNAL = frozenset({"_param_names", "_buffer_names", "training"})
@@ -317,6 +317,7 @@ class Module:
         fn(self)
         return self
 
+    @traced
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: `.grad = None`, or zeros with set_to_none=False."""
         for p in self.parameters():

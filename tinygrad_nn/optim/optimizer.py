@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn.autograd import Tensor, enable_grad, mark_modified
+from tinygrad_nn.autograd import Tensor, enable_grad, mark_modified, traced
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -152,6 +152,7 @@ class Optimizer:
 
     # ---- stepping ------------------------------------------------------------------------
 
+    @traced
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients (`.grad = None`, or zeros in place with set_to_none=False)."""
         for p in self.params:
@@ -160,6 +161,7 @@ class Optimizer:
             else:
                 p.grad.data[...] = 0
 
+    @traced
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply one update to every parameter that has a gradient; `closure` (re-evaluating
         the loss, as PyTorch's) is called first and its value returned."""
