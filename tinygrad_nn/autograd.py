@@ -176,8 +176,8 @@ _op_counter = itertools.count()
 _last_inplace = -1  # the stamp of the latest in-place change of a tensor (mark_modified)
 
 
-def mark_modified(t: Tensor) -> None:
-    """Record that ``t``'s data is changed in place (in-place ops and optimiser steps call it).
+def mark_modified(*tensors: Tensor) -> None:
+    """Record that the tensors' data are changed in place (in-place ops and optimiser steps).
 
     A graph recorded before the change may have saved the old values, so backward through
     it raises instead of computing a wrong gradient (PyTorch's version check does the same).
@@ -185,10 +185,11 @@ def mark_modified(t: Tensor) -> None:
     """
     global _last_inplace
     _last_inplace = stamp = next(_op_counter)
-    if t._op is not None:
-        t._op.modified = stamp
-    else:
-        t._modified = stamp
+    for t in tensors:
+        if t._op is not None:
+            t._op.modified = stamp
+        else:
+            t._modified = stamp
 
 
 def _check_unmodified(op: Op) -> None:

@@ -64,6 +64,8 @@ class _OpEvent:
     kwargs: dict[str, Any]
     out: Tensor
     recorded: Op | None  # the op the engine attached to ``out`` (None: no graph)
+    saves: frozenset[int] = frozenset()  # which arrays forward saved: -1 output, k input k
+    keeps: bool = True  # forward set ``saved`` at all (Add, Transpose, ... do not)
 
 
 @dataclass
@@ -100,7 +102,16 @@ class _Tracer:
     def op(self, op_class: type[Op], inputs: tuple[Tensor, ...], kwargs: dict[str, Any],
            out: Tensor) -> None:
         self.outputs[id(out)] = len(self.events)
-        self.events.append(_OpEvent(op_class, tuple(inputs), dict(kwargs), out, out._op))
+        saved = getattr(out._op, "saved", None)  # (unset on an op that saves nothing)
+        kept = {id(a) for a in (saved if isinstance(saved, tuple) else (saved,))
+                if isinstance(a, np.ndarray)}
+        saves = frozenset(
+            [-1] * (id(out.data) in kept) + [k for k, x in enumerate(inputs) if id(x.data) in kept]
+        )
+        keeps = out._op is None or hasattr(out._op, "saved")
+        self.events.append(
+            _OpEvent(op_class, tuple(inputs), dict(kwargs), out, out._op, saves, keeps)
+        )
 
     def backward(self, root: Tensor, gradient: Any, retain_graph: bool) -> None:
         event = _BackwardEvent(root, gradient, retain_graph)
@@ -420,6 +431,67 @@ class Plan:
             return f"{self._const(src[1], 'e')}.data", set()
         return self._const(src[1], "c"), set()
 
+    def _vertex(self, src: tuple[Any, ...], x: Any) -> Any:
+        """The plan's graph vertex for an input: an op of the plan, or a leaf tensor. Arguments
+        and .grad inputs change every call: they are drawn as stand-ins (no data kept)."""
+        kind = src[0]
+        if kind == "val":
+            return self.ops[src[1]]
+        if kind == "ext":
+            return src[1]
+        key = (kind, src[1] if kind == "arg" else id(src[1][1]))
+        stand_in = self._stand_ins.get(key)
+        if stand_in is None:
+            data = x.data if isinstance(x, Tensor) else np.asarray(x)
+            stand_in = _new(np.broadcast_to(np.zeros((), data.dtype), data.shape), False, None)
+            if kind == "arg":
+                stand_in.name = f"argument {src[1]}"
+            else:
+                leaf = src[1][1]
+                stand_in.name = f"{leaf.name or 'parameter'}.grad"
+            self._stand_ins[key] = stand_in
+        return stand_in
+
+    def draw(self, **kwargs: Any) -> Any:
+        """The plan's graph, drawn as ``tinygrad_nn.draw`` draws an eager one (the same ops and
+        edges), each op labelled with the plan lines that run it; arguments are stand-ins
+        (a plan keeps no batch). Keyword arguments are ``tinygrad_nn.draw``'s."""
+        from tinygrad_nn.viz.drawing import Decorations, build
+
+        lines: dict[int, list[tuple[str, str]]] = {}
+        source = self.source.splitlines()
+        for i, op in self.ops.items():
+            name, v = self.op_names[i], f"v{i}"
+            where = [f"{what} line {n + 1}" for what, code in (("forward", ".forward("),
+                                                             ("backward", ".backward("))
+                     for n, line in enumerate(source) if f"{name}{code}" in line]
+            keepers = [self.op_names[j] for j, e in self._saves.items()
+                       if (j == i and -1 in e.saves) or any(
+                           k in e.saves and self.ops[j].inputs[k] is op
+                           for k in range(len(e.inputs)))]
+            kept = [n + 1 for n, line in enumerate(source) for name in keepers
+                    if line.strip() == f"{name}.saved = None"]
+            freed = [n + 1 for n, line in enumerate(source) if line.strip().startswith("del ")
+                     and v in line.strip()[4:].split(", ")]
+            if kept:
+                where.append(f"output kept for backward until line {max(kept)}")
+            elif freed:
+                where.append(f"output freed at line {freed[0]}")
+            lines[id(op)] = [("plan: " + ", ".join(where), "#555555")]
+        deco = Decorations(
+            node_lines=lines,
+            title=(f"compiled plan: {self.n_ops} ops in {len(source)} lines of Python; each "
+                   "value is freed after its last use, as eager frees it"),
+        )
+        return build(self.root(), deco=deco, **kwargs)
+
+    def root(self) -> Tensor:
+        """A stand-in tensor for the plan's last op whose output is used (the loss, usually)."""
+        if not self.ops:
+            raise CompileError("compile: this plan runs no tensor operation: nothing to draw")
+        op = self.ops[self._root]
+        return _new(np.broadcast_to(np.zeros((), op.dtype), op.shape), True, op)
+
     def _leaf_tensor(self, leaf: Tensor) -> str:
         src = self._sources.of(leaf)
         return f"a{src[1]}" if src[0] == "arg" else self._const(leaf, "e")
@@ -472,14 +544,21 @@ class Plan:
         result_leaves: list[Any] = []
         structure = _flatten(result, result_leaves)
         needed = _needed_ops(tracer, sources, result_leaves)
+        self._root = max(needed) if needed else -1  # a backward() root, once there is one
         lines: list[tuple[str, set[str], set[str]]] = []  # (code, names defined, names used)
         self.op_names: dict[int, str] = {}  # event index -> the plan's op instance's name
+        self.ops: dict[int, Op] = {}  # event index -> the plan's op (its graph: see draw)
+        self._saves: dict[int, _OpEvent] = {}  # what each op's forward kept, for draw
+        self._stand_ins: dict[Any, Tensor] = {}
         self.by_recorded: dict[int, int] = {}  # id(recorded op) -> event index
         for i, e in enumerate(events):
             if isinstance(e, _OpEvent):
                 if i not in needed:
                     continue
-                op = _plan_op(e)
+                op = _plan_op(e, i)
+                self._saves[i] = e
+                op.inputs = tuple(self._vertex(sources.of(x), x) for x in e.inputs)
+                self.ops[i] = op
                 name = self.op_names[i] = self._const(op, "o")
                 if e.recorded is not None:
                     self.by_recorded[id(e.recorded)] = i
@@ -495,7 +574,7 @@ class Plan:
                 if e.out.data.ndim == 0:  # a reduction may return a NumPy scalar: apply wraps it
                     call = f"_asarray({call})"
                 lines.append((f"v{i} = {call}", {f"v{i}"}, used))
-                if not _has_backward(i, events, e):
+                if e.keeps and not _has_backward(i, events, e):
                     lines.append((f"{name}.saved = None", set(), set()))
             elif isinstance(e, _BackwardEvent):
                 lines.extend(self._emit_backward(i, e, sources))
@@ -549,6 +628,7 @@ class Plan:
             seed = f"_array({code}, dtype={dtype})"
         b = f"b{index}_"  # the gradients of this backward: b3_5 is d(root)/d(value 5)
         root = self.by_recorded[id(e.root._op)]
+        self._root = root
         lines.append((f"{b}{root} = {seed}", {f"{b}{root}"}, used))
         leaf_names: dict[int, str] = {}  # id(leaf) -> the name its gradient sums in
         leaves: list[Tensor] = []
@@ -603,7 +683,7 @@ class Plan:
             unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
             defined = {t for t in targets if t != "_"}
             lines.append((f"{unpack} = {name}.backward({b}{i})", defined, {f"{b}{i}"}))
-            if not e.retain_graph:
+            if not e.retain_graph and self._saves[i].keeps:  # free what backward used
                 lines.append((f"{name}.saved = None", set(), set()))
             lines.extend(routing)
         items = [f"{self._leaf_tensor(leaf)}: {leaf_names[id(leaf)]}" for leaf in leaves]
@@ -615,21 +695,28 @@ class Plan:
         return lines
 
 
-def _plan_op(e: _OpEvent) -> Op:
+def _dead() -> None:
+    return None
+
+
+def _plan_op(e: _OpEvent, index: int) -> Op:
     """A fresh op of the recorded class for the plan, with the recorded op's settings."""
     op = e.op_class()
     if e.recorded is not None:
-        for slot in ("needs_grad", "kwargs", "scope", "seq", "shape", "dtype", "label"):
+        for slot in ("needs_grad", "kwargs", "scope", "label"):
             if hasattr(e.recorded, slot):
                 setattr(op, slot, getattr(e.recorded, slot))
     else:
         op.needs_grad = (False,) * len(e.inputs)
         op.kwargs = e.kwargs
-        op.shape, op.dtype = e.out.data.shape, e.out.data.dtype
+        op.scope = None
+        op.label = None
+    op.shape, op.dtype = e.out.data.shape, e.out.data.dtype
+    op.seq = index  # creation order within the step: a topological order, as in eager
     op.saved = None
     op.released = False
     op.retain = False
-    op.inputs = ()
+    op.out = _dead  # a plan keeps no output tensor (drawings show shapes, not values)
     return op
 
 

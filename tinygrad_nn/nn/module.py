@@ -323,7 +323,7 @@ class Module:
         for p in self.parameters():
             g = _grad_array(p)
             if set_to_none or g is None:
-                p.grad = None
+                p._grad = None  # (the .grad setter's checks are for a gradient, not None)
             else:
                 g[...] = 0
 

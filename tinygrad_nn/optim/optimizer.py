@@ -155,11 +155,12 @@ class Optimizer:
     @traced
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients (`.grad = None`, or zeros in place with set_to_none=False)."""
-        for p in self.params:
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p._grad is None:
+                    p._grad = None  # (the .grad setter's checks are for a gradient, not None)
+                else:
+                    p._grad.data[...] = 0
 
     @traced
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -170,20 +171,20 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            if not math.isfinite(group["lr"]) or group["lr"] < 0:
-                raise ValueError(
-                    f"{type(self).__name__}.step: invalid lr={group['lr']!r} in a param group"
-                )
+            lr = group["lr"]
+            if not math.isfinite(lr) or lr < 0:
+                raise ValueError(f"{type(self).__name__}.step: invalid lr={lr!r} in a param group")
+            maximize = group.get("maximize")
+            updated = []
             for p in group["params"]:
-                grad = p.grad  # a Tensor of p's shape and dtype (the .grad setter checks both)
+                grad = p._grad  # a Tensor of p's shape and dtype (the .grad setter checks both)
                 if grad is None:
                     continue
-                g = grad.data
-                if group.get("maximize"):
-                    g = -g
-                state = self.state.setdefault(p, {})
-                self._update(p.data, g, state, group)
-                mark_modified(p)  # a graph recorded before this step can no longer backward
+                g = -grad.data if maximize else grad.data
+                self._update(p.data, g, self.state.setdefault(p, {}), group)
+                updated.append(p)
+            if updated:  # graphs recorded before this step can no longer backward
+                mark_modified(*updated)
         return loss
 
     def _update(
