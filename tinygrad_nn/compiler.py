@@ -29,6 +29,7 @@ import builtins
 import functools
 import itertools
 import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -465,23 +466,28 @@ class Plan:
             where = [f"{what} line {n + 1}" for what, code in (("forward", ".forward("),
                                                              ("backward", ".backward("))
                      for n, line in enumerate(source) if f"{name}{code}" in line]
+            local = next((line.split("=")[0].strip() for line in source
+                          if f"{name}.forward(" in line), "")
+            if local:
+                where.insert(0, f"{local} =")
             keepers = [self.op_names[j] for j, e in self._saves.items()
                        if (j == i and -1 in e.saves) or any(
                            k in e.saves and self.ops[j].inputs[k] is op
                            for k in range(len(e.inputs)))]
             kept = [n + 1 for n, line in enumerate(source) for name in keepers
                     if line.strip() == f"{name}.saved = None"]
-            freed = [n + 1 for n, line in enumerate(source) if line.strip().startswith("del ")
-                     and v in line.strip()[4:].split(", ")]
             if kept:
                 where.append(f"output kept for backward until line {max(kept)}")
-            elif freed:
-                where.append(f"output freed at line {freed[0]}")
+            elif v in self._freed:
+                n = self._head + self._freed[v]
+                returned = source[n].strip().startswith("return")
+                where.append("output returned" if returned else f"output freed after line {n + 1}")
             lines[id(op)] = [("plan: " + ", ".join(where), "#555555")]
         deco = Decorations(
             node_lines=lines,
-            title=(f"compiled plan: {self.n_ops} ops in {len(source)} lines of Python; each "
-                   "value is freed after its last use, as eager frees it"),
+            title=(f"compiled plan: {self.n_ops} ops in {len(source)} lines of Python (plan.source); "
+                   "each value lives in a reused local (t0, t1, ...) and is freed after its last "
+                   "use, as eager frees it"),
         )
         return build(self.root(), deco=deco, **kwargs)
 
@@ -573,7 +579,8 @@ class Plan:
                 call = f"{name}.forward({', '.join(parts)})"
                 if e.out.data.ndim == 0:  # a reduction may return a NumPy scalar: apply wraps it
                     call = f"_asarray({call})"
-                lines.append((f"v{i} = {call}", {f"v{i}"}, used))
+                note = f"  # {e.op_class.name} -> {tuple(e.out.data.shape)} {e.out.data.dtype}"
+                lines.append((f"v{i} = {call}{note}", {f"v{i}"}, used))
                 if e.keeps and not _has_backward(i, events, e):
                     lines.append((f"{name}.saved = None", set(), set()))
             elif isinstance(e, _BackwardEvent):
@@ -601,13 +608,15 @@ class Plan:
         read = set().union(*(u for _, _, u in lines))
         lines = [x for x in lines if not (x[0].startswith("b") and "_G_" in x[0].split("=")[0]
                                           and not x[1] & read)]  # .grad locals never read
-        body = ["    " + line for line in _with_deletes(lines)]
+        code_lines, self._freed = _assign_names(lines)
+        body = ["    " + line for line in code_lines]
         head = [f"def _step({', '.join(f'a{k}' for k in range(n_args))}):"]
         if any("_mode.grad_enabled" in line for line in body):  # put the mode back on errors
             head.append(f"    _mode = _state(); _mode.grad_enabled = {tracer.grad_enabled}")
             head.append("    try:")
             body = ["    " + line for line in body]
             body += ["    finally:", f"        _mode.grad_enabled = {tracer.grad_enabled}"]
+        self._head = len(head)
         self.source = "\n".join([*head, *body]) + "\n"
         del self._sources  # the recording's tensors: a plan keeps only what it reads
 
@@ -772,21 +781,44 @@ def _needed_ops(tracer: _Tracer, sources: _Sources, result_leaves: list[Any]) ->
     return needed
 
 
-def _with_deletes(lines: list[tuple[str, set[str], set[str]]]) -> list[str]:
-    """The code, with ``del x`` after the last line that uses each value (as eager frees it)."""
+def _assign_names(lines: list[tuple[str, set[str], set[str]]]) -> tuple[list[str], dict[str, int]]:
+    """The code with each value's name replaced by a reused local (t0, t1, ...), as registers
+    are allocated: a value's local is taken over by a value made on the line that last uses
+    it, or deleted (``del t3``) when none is, so every array is freed where eager frees it.
+    Also returns, per value, the index of the output line after which it is freed."""
     last: dict[str, int] = {}
     for n, (_, defined, used) in enumerate(lines):
         for name in used | defined:
             last[name] = n
-    out = []
-    for n, (code, _, _) in enumerate(lines):
+    local: dict[str, str] = {}
+    free: list[str] = []
+    made = itertools.count()
+    out: list[str] = []
+    freed: dict[str, int] = {}
+    for n, (code, defined, used) in enumerate(lines):
+        dying = sorted(u for u in used - defined if last[u] == n)
+        released = [local[u] for u in dying]
+        for name in sorted(defined - set(local)):
+            if released:
+                local[name] = released.pop()
+            elif free:
+                local[name] = free.pop()
+            else:
+                local[name] = f"t{next(made)}"
+        if local:
+            names = used | defined
+            code = re.sub(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+                          + r")\b", lambda m: local.get(m.group(1), m.group(1)), code) \
+                if names else code
         out.append(code)
-        if code.startswith("return"):
-            continue
-        dead = sorted(name for name, k in last.items() if k == n and name != "_")
-        if dead:
-            out.append("del " + ", ".join(dead))
-    return out
+        gone = released + [local[d] for d in sorted(defined) if last[d] == n]
+        if gone and not code.startswith("return"):
+            out.append("del " + ", ".join(gone))
+        for u in dying + [d for d in defined if last[d] == n]:
+            freed[u] = len(out) - 1
+            free.append(local.pop(u))
+        free = sorted(set(free) - set(local.values()))
+    return out, freed
 
 
 # ---------------------------------------------------------------------- state snapshots
