@@ -485,9 +485,9 @@ class Plan:
             lines[id(op)] = [("plan: " + ", ".join(where), "#555555")]
         deco = Decorations(
             node_lines=lines,
-            title=(f"compiled plan: {self.n_ops} ops in {len(source)} lines of Python (plan.source); "
-                   "each value lives in a reused local (t0, t1, ...) and is freed after its last "
-                   "use, as eager frees it"),
+            title=(f"compiled plan: {self.n_ops} ops in {len(source)} lines of Python "
+                   "(plan.source); each value lives in a reused local (t0, t1, ...) and is "
+                   "freed after its last use, as eager frees it"),
         )
         return build(self.root(), deco=deco, **kwargs)
 
