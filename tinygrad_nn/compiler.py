@@ -55,6 +55,10 @@ class CompileError(RuntimeError):
     """A step that cannot be compiled, or a call that a plan cannot replay."""
 
 
+class _Stale(Exception):
+    """A tensor the plan reads changed shape, dtype or requires_grad since it was recorded."""
+
+
 # ---------------------------------------------------------------------- the recording
 
 
@@ -375,9 +379,12 @@ class Plan:
     """
 
     def __init__(self, tracer: _Tracer, sources: _Sources, result: Any, n_args: int,
-                 probe: dict[tuple[int, int, int], int] | None = None) -> None:
+                 persistent: set[int], probe: dict[tuple[int, int, int], int] | None = None
+                 ) -> None:
         self.n_ops = sum(isinstance(e, _OpEvent) for e in tracer.events)
-        self._recording: tuple[Any, ...] | None = (tracer, sources, result, n_args)
+        self._recording: tuple[Any, ...] | None = (tracer, sources, result, n_args, persistent)
+        self._persistent = persistent  # ids of tensors that were there before the step ran
+        self._guarded: dict[int, tuple[Tensor, str, tuple[int, ...], np.dtype, bool]] = {}
         self.probing = probe is None
         self.probe: dict[tuple[int, int, int], int] = {} if probe is None else probe
         self.namespace: dict[str, Any] = {
@@ -394,8 +401,8 @@ class Plan:
     def rebuilt(self) -> Plan:
         """The plan without probes, once a run has shown which conversions are needed."""
         assert self._recording is not None
-        tracer, sources, result, n_args = self._recording
-        plan = Plan(tracer, sources, result, n_args, probe=self.probe)
+        tracer, sources, result, n_args, persistent = self._recording
+        plan = Plan(tracer, sources, result, n_args, persistent, probe=self.probe)
         plan._recording = None  # the recording's tensors are no longer needed
         self._recording = None
         return plan
@@ -429,8 +436,23 @@ class Plan:
             name = self._grad_name(*src[1])
             return f"{name}.data", {name}
         if kind == "ext":
-            return f"{self._const(src[1], 'e')}.data", set()
+            name = self._const(src[1], "e")
+            if id(src[1]) in self._persistent:  # a parameter: it may change between calls
+                t = src[1]
+                self._guarded.setdefault(
+                    id(t), (t, name, t.data.shape, t.data.dtype, t._requires_grad)
+                )
+                self.namespace.setdefault(f"A_{name}", t.data)
+            return f"{name}.data", set()
         return self._const(src[1], "c"), set()
+
+    def _recheck(self) -> None:
+        """The slow half of the guard on parameters: their arrays are not those recorded (an
+        assignment to .data): fine if shape, dtype and requires_grad are as recorded."""
+        for t, name, shape, dtype, requires_grad in self._guarded.values():
+            if (t.data.shape, t.data.dtype, t._requires_grad) != (shape, dtype, requires_grad):
+                raise _Stale(name)
+            self.namespace[f"A_{name}"] = t.data
 
     def _vertex(self, src: tuple[Any, ...], x: Any) -> Any:
         """The plan's graph vertex for an input: an op of the plan, or a leaf tensor. Arguments
@@ -611,6 +633,12 @@ class Plan:
         code_lines, self._freed = _assign_names(lines)
         body = ["    " + line for line in code_lines]
         head = [f"def _step({', '.join(f'a{k}' for k in range(n_args))}):"]
+        if self._guarded:  # the parameters are the arrays (and requires_grad) recorded
+            checks = [f"{name}.data is not A_{name} or {name}._requires_grad is not {rg}"
+                      for _, name, _, _, rg in self._guarded.values()]
+            head.append("    if (" + "\n            or ".join(checks) + "):")
+            head.append("        _recheck()  # the parameters were replaced: same shapes?")
+            self.namespace["_recheck"] = self._recheck
         if any("_mode.grad_enabled" in line for line in body):  # put the mode back on errors
             head.append(f"    _mode = _state(); _mode.grad_enabled = {tracer.grad_enabled}")
             head.append("    try:")
@@ -934,10 +962,13 @@ class CompiledStep:
                     break
                 guards.append((a.data.shape, a.data.dtype, a._requires_grad))
             else:
-                return (tuple(guards), state.grad_enabled, autograd._default_dtype), list(args)
+                if len(args) < 2 or len({id(a) for a in args}) == len(args):
+                    return (tuple(guards), state.grad_enabled, autograd._default_dtype), list(args)
         leaves: list[Any] = []
         structure = _flatten((args, kwargs), leaves)
-        key = ("any", structure, tuple(_guard(x) for x in leaves), state.grad_enabled,
+        first: dict[int, int] = {}
+        aliases = tuple(first.setdefault(id(x), k) for k, x in enumerate(leaves))  # step(X, X)
+        key = ("any", structure, tuple(_guard(x) for x in leaves), aliases, state.grad_enabled,
                autograd._default_dtype)
         return key, leaves
 
@@ -951,11 +982,14 @@ class CompiledStep:
         key, leaves = self._key(args, kwargs)
         plan = self.plans.get(key)
         if plan is not None:
-            if plan.probing:  # made without the check: it learns its conversions once
-                result = plan.run(*_tensors(leaves))
-                self.plans[key] = plan.rebuilt()
-                return result
-            return plan.run(*leaves) if key[0] != "any" else plan.run(*_tensors(leaves))
+            try:
+                if plan.probing:  # made without the check: it learns its conversions once
+                    result = plan.run(*_tensors(leaves))
+                    self.plans[key] = plan.rebuilt()
+                    return result
+                return plan.run(*leaves) if key[0] != "any" else plan.run(*_tensors(leaves))
+            except _Stale:  # a parameter changed shape, dtype or requires_grad: record again
+                del self.plans[key]
         if key in self._eager:
             return self.fn(*args, **kwargs)
         if key in self._first:
@@ -997,7 +1031,9 @@ class CompiledStep:
                 "do the same operations on every call; this call ran eagerly and its results "
                 "stand. Call the function uncompiled, or move what changes out of it"
             )
-        plan = Plan(tracer, sources, result, len(tensors))
+        persistent = {id(x) for e in tracer1.events if isinstance(e, _OpEvent)
+                      for x in e.inputs if sources1.of(x)[0] == "ext"}
+        plan = Plan(tracer, sources, result, len(tensors), persistent)
         if before is not None:
             self._check(plan, before, tensors, result)
             plan = plan.rebuilt()
