@@ -31,7 +31,7 @@ import itertools
 import math
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,7 +209,7 @@ def _guard(leaf: Any) -> Any:
     return ("object", id(leaf))
 
 
-def _describe_key(key: Any, leaves: list[Any]) -> str:
+def _describe_key(key: Any, leaves: Sequence[Any]) -> str:
     parts = []
     for x in leaves:
         if isinstance(x, Tensor):
@@ -952,7 +952,7 @@ class CompiledStep:
         self._eager: set[Any] = set()  # guards of calls that must stay eager (see __call__)
         functools.update_wrapper(self, fn)
 
-    def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Any]]:
+    def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Sequence[Any]]:
         """The guard of a call (what a plan assumes of it) and the arguments, flattened."""
         state = _local.state
         if not kwargs:  # the usual call, step(X, y): only tensors, looked at directly
@@ -963,7 +963,7 @@ class CompiledStep:
                 guards.append((a.data.shape, a.data.dtype, a._requires_grad))
             else:
                 if len(args) < 2 or len({id(a) for a in args}) == len(args):
-                    return (tuple(guards), state.grad_enabled, autograd._default_dtype), list(args)
+                    return (tuple(guards), state.grad_enabled, autograd._default_dtype), args
         leaves: list[Any] = []
         structure = _flatten((args, kwargs), leaves)
         first: dict[int, int] = {}
@@ -977,7 +977,8 @@ class CompiledStep:
         return self.plans.get(self._key(args, kwargs)[0])
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _local.state.anomaly:  # detect_anomaly names the op that made a NaN: only eager can
+        state = _local.state
+        if state.anomaly:  # detect_anomaly names the op that made a NaN: only eager can
             return self.fn(*args, **kwargs)
         key, leaves = self._key(args, kwargs)
         plan = self.plans.get(key)
@@ -987,7 +988,9 @@ class CompiledStep:
                     result = plan.run(*_tensors(leaves))
                     self.plans[key] = plan.rebuilt()
                     return result
-                return plan.run(*leaves) if key[0] != "any" else plan.run(*_tensors(leaves))
+                if key[0] != "any":  # the tensors are the arguments themselves
+                    return plan.run(*args)
+                return plan.run(*_tensors(leaves))
             except _Stale:  # a parameter changed shape, dtype or requires_grad: record again
                 del self.plans[key]
         if key in self._eager:
@@ -1014,7 +1017,7 @@ class CompiledStep:
         self._first[key] = (tracer, _Sources(tracer, _tensors(leaves)), result)
         return result
 
-    def _second_call(self, key: Any, leaves: list[Any], args: tuple[Any, ...],
+    def _second_call(self, key: Any, leaves: Sequence[Any], args: tuple[Any, ...],
                      kwargs: dict[str, Any]) -> Any:
         tracer1, sources1, result1 = self._first.pop(key)
         tensors = _tensors(leaves)
@@ -1069,7 +1072,7 @@ class CompiledStep:
             )
 
 
-def _tensors(leaves: list[Any]) -> list[Tensor]:
+def _tensors(leaves: Sequence[Any]) -> list[Tensor]:
     return [x for x in leaves if isinstance(x, Tensor)]
 
 
