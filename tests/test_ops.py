@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, gradcheck, ops
-from tinygrad_nn.autograd import where
+from tinygrad_nn.autograd import apply, where
 
 # Zeros (one in row 0, two in row 1) for the gradient of prod where elements are 0.
 ZEROS_MASK = np.array([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
@@ -186,6 +186,8 @@ def _cases() -> list[Case]:
         Case(
             "l1_loss none", lambda a: F.l1_loss(a, BITS, reduction="none"), (M,), "away_from_zero"
         ),
+        Case("computed (no gradient)", lambda a: a * apply(ops.Computed, a, fn=np.sign), (M,),
+             "away_from_zero"),
         Case("cross_entropy labels", lambda a: F.cross_entropy(a, LABELS), (M,)),
         Case("cross_entropy axis 0", lambda a: F.cross_entropy(a, LABELS_AXIS0, axis=0), (M,)),
         Case("cross_entropy probs", lambda a: F.cross_entropy(a, PROBS), (M,)),

@@ -140,6 +140,21 @@ def traced(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def reads_value(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a method that hands a tensor's values to Python (``item()``, ``float(t)``, ...):
+    a compiled step that reads a value it computed is refused, since its Python code may
+    then depend on the data, which a replayed plan cannot follow."""
+
+    @functools.wraps(method)
+    def wrapper(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        tracer = _local.state.tracer
+        if tracer is not None:
+            tracer.read(self, method.__name__)
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 def enter_scope(obj: Any) -> tuple[Any, ...] | None:
     """Push ``obj`` (an nn.Module): ops this thread creates until ``exit_scope`` record it."""
     state = _local.state
@@ -631,10 +646,12 @@ class Tensor:
 
     # --------------------------------------------------------------------- conversions
 
+    @reads_value
     def numpy(self) -> Array:
         """The data array itself (no copy)."""
         return self.data
 
+    @reads_value
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
@@ -645,6 +662,7 @@ class Tensor:
             )
         return self.data.item()
 
+    @reads_value
     def tolist(self) -> Any:
         """The data as nested Python lists."""
         return self.data.tolist()
@@ -757,9 +775,11 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
+    @reads_value
     def __bool__(self) -> bool:
         return bool(self.data)
 
+    @reads_value
     def __float__(self) -> float:
         return float(self.data)
 

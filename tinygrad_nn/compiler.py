@@ -98,6 +98,7 @@ class _Tracer:
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.grad_enabled = _local.state.grad_enabled
+        self.reads: list[str] = []  # values the step computed and read into Python
         # Tensors the recording refers to stay alive until the plan is built, so no id is
         # reused; after that, the plan keeps only the parameters and constants it reads.
         self.outputs: dict[int, int] = {}  # id(op output tensor) -> event index
@@ -141,6 +142,15 @@ class _Tracer:
                 if g is not None and isinstance(v, Tensor) and v._grad is not None:
                     self.grads[id(v._grad)] = (len(self.events) - 1, v)
 
+    def read(self, t: Tensor, what: str) -> None:
+        """A tensor's values go to Python: refused if the step computed them (see reads_value)."""
+        if id(t) in self.outputs or id(t) in self.grads:
+            if not self.reads:
+                made = self.events[self.outputs[id(t)]] if id(t) in self.outputs else None
+                by = f"the output of '{made.op_class.name}'" if isinstance(made, _OpEvent) \
+                    else "a .grad"
+                self.reads.append(f"{what}() of {by} (shape {t.data.shape})")
+
     def call(self, method: Callable[..., Any], args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> Any:
         if getattr(method, "__name__", "") == "step" and (args[1:] or kwargs):
@@ -171,6 +181,13 @@ def _run_traced(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str,
         result = fn(*args, **kwargs)
     finally:
         state.tracer, state.hooked = None, state.anomaly
+    if tracer.reads:
+        raise CompileError(
+            f"compile: {getattr(fn, '__name__', 'the step')} reads a value it computed into "
+            f"Python ({tracer.reads[0]}), so what it does next may depend on the data, which a "
+            "replayed plan cannot follow; this call ran eagerly and its results stand. Return "
+            "the tensor and read it outside the step (e.g. loss = step(X, y); loss.item())"
+        )
     return result, tracer
 
 
@@ -258,7 +275,15 @@ class _Sources:
     def __init__(self, tracer: _Tracer, args: list[Any]) -> None:
         self.tracer = tracer
         self.args = {id(a): k for k, a in enumerate(args) if isinstance(a, Tensor)}
-        self.arrays = {id(a.data): k for k, a in enumerate(args) if isinstance(a, Tensor)}
+        # a new Tensor around an argument's or an op output's array (a loss wraps its target
+        # so, detach() does) is that argument or value
+        self.arrays: dict[int, tuple[str, int]] = {
+            id(e.out.data): ("val", i) for i, e in enumerate(tracer.events)
+            if isinstance(e, _OpEvent)
+        }
+        self.arrays.update(
+            {id(a.data): ("arg", k) for k, a in enumerate(args) if isinstance(a, Tensor)}
+        )
 
     def of(self, t: Any) -> tuple[Any, ...]:
         """("arg", k) | ("val", event) | ("grad", leaf) | ("ext", tensor) | ("const", value)."""
@@ -267,8 +292,11 @@ class _Sources:
                 return ("arg", self.args[id(t)])
             if id(t) in self.tracer.outputs:
                 return ("val", self.tracer.outputs[id(t)])
-            if id(t) in self.tracer.grads:
-                return ("grad", self.tracer.grads[id(t)])
+            if id(t) in self.tracer.grads:  # (the leaf's own source: an argument is new each call)
+                event, leaf = self.tracer.grads[id(t)]
+                return ("grad", (event, leaf), self.of(leaf))
+            if id(t.data) in self.arrays and not t._requires_grad:
+                return self.arrays[id(t.data)]
             return ("ext", t)
         return ("const", t)
 
@@ -278,8 +306,8 @@ def _same_source(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
         return False
     if a[0] in ("arg", "val"):
         return bool(a[1] == b[1])
-    if a[0] == "grad":
-        return bool(a[1][0] == b[1][0] and a[1][1] is b[1][1])
+    if a[0] == "grad":  # the same backward(), and the same leaf
+        return bool(a[1][0] == b[1][0]) and _same_source(a[2], b[2])
     return _same_value(a[1], b[1])  # the same parameter, or a constant made anew and equal
 
 
@@ -385,6 +413,7 @@ class Plan:
         self._recording: tuple[Any, ...] | None = (tracer, sources, result, n_args, persistent)
         self._persistent = persistent  # ids of tensors that were there before the step ran
         self._guarded: dict[int, tuple[Tensor, str, tuple[int, ...], np.dtype, bool]] = {}
+        self._modules: dict[int, tuple[str, bool]] = {}  # modules the ops ran in: training?
         self.probing = probe is None
         self.probe: dict[tuple[int, int, int], int] = {} if probe is None else probe
         self.namespace: dict[str, Any] = {
@@ -585,6 +614,11 @@ class Plan:
                     continue
                 op = _plan_op(e, i)
                 self._saves[i] = e
+                for module in op.scope or ():  # train() / eval() may change what it does
+                    if isinstance(getattr(module, "training", None), bool):
+                        self._modules.setdefault(
+                            id(module), (self._const(module, "M"), module.training)
+                        )
                 op.inputs = tuple(self._vertex(sources.of(x), x) for x in e.inputs)
                 self.ops[i] = op
                 name = self.op_names[i] = self._const(op, "o")
@@ -633,6 +667,12 @@ class Plan:
         code_lines, self._freed = _assign_names(lines)
         body = ["    " + line for line in code_lines]
         head = [f"def _step({', '.join(f'a{k}' for k in range(n_args))}):"]
+        if self._modules:  # train() / eval() since recording: record again
+            modes = " or ".join(f"{name}.training is not {training}"
+                                for name, training in self._modules.values())
+            head.append(f"    if {modes}:")
+            head.append("        raise _Stale('a module changed between train() and eval()')")
+            self.namespace["_Stale"] = _Stale
         if self._guarded:  # the parameters are the arrays (and requires_grad) recorded
             checks = [f"{name}.data is not A_{name} or {name}._requires_grad is not {rg}"
                       for _, name, _, _, rg in self._guarded.values()]

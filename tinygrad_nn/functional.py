@@ -231,28 +231,79 @@ def cross_entropy(
             )
         if not label_smoothing and w is None:
             return apply(ops.CrossEntropy, input, y, axis=class_dim, reduction=reduction)
-        q = y.data
-        if label_smoothing:
-            q = (1 - label_smoothing) * q + label_smoothing / n_classes
-        if w is not None:
-            q = q * _along(w, class_dim, input.ndim)
-        return apply(ops.CrossEntropy, input, Tensor(q), axis=class_dim, reduction=reduction)
+        soft = apply(
+            ops.Computed, y, fn=_soft_target, n_classes=n_classes, class_dim=class_dim,
+            smoothing=float(label_smoothing), weight=w,
+        )  # fmt: skip
+        return apply(ops.CrossEntropy, input, soft, axis=class_dim, reduction=reduction)
     valid = _check_class_target("cross_entropy", input, y, class_dim, dim, axis, ignore_index)
     if valid is None and w is None and not label_smoothing:  # the common case: one op
         return apply(ops.CrossEntropy, input, y, axis=class_dim, reduction=reduction)
-    labels, w_y = _target_weights(y.data, valid, w, input.dtype)
-    onehot = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[labels], -1, class_dim)
-    q = (1 - label_smoothing) * onehot * np.expand_dims(w_y, class_dim)
-    if label_smoothing:
-        w_k = np.ones(n_classes, input.dtype) if w is None else w
-        present = np.ones_like(w_y) if valid is None else valid.astype(input.dtype)
-        q = q + (label_smoothing / n_classes) * (
-            _along(w_k, class_dim, input.ndim) * np.expand_dims(present, class_dim)
-        )
+    # The smoothed, weighted target q and its total weight are computed from the labels by
+    # ops.Computed, so that a compiled step recomputes them for every batch.
+    params = dict(
+        n_classes=n_classes, class_dim=class_dim, smoothing=float(label_smoothing), weight=w,
+        ignore_index=ignore_index, dtype=input.dtype,
+    )  # fmt: skip
+    labels = y.detach()
+    soft = apply(ops.Computed, labels, fn=_class_target, **params)
     if reduction == "mean":
-        total = apply(ops.CrossEntropy, input, Tensor(q), axis=class_dim, reduction="sum")
-        return total / Tensor(np.asarray(w_y.sum(), dtype=input.dtype))
-    return apply(ops.CrossEntropy, input, Tensor(q), axis=class_dim, reduction=reduction)
+        total = apply(ops.CrossEntropy, input, soft, axis=class_dim, reduction="sum")
+        return total / apply(ops.Computed, labels, fn=_class_target_weight, **params)
+    return apply(ops.CrossEntropy, input, soft, axis=class_dim, reduction=reduction)
+
+
+def _soft_target(
+    probs: np.ndarray, *, n_classes: int, class_dim: int, smoothing: float, weight: Any
+) -> np.ndarray:
+    """q = w_k ((1 - s) Y + s / K) for probability targets (see cross_entropy)."""
+    q = probs
+    if smoothing:
+        q = (1 - smoothing) * q + smoothing / n_classes
+    if weight is not None:
+        q = q * _along(weight, class_dim, probs.ndim)
+    return q
+
+
+def _class_target(labels: np.ndarray, **params: Any) -> np.ndarray:
+    """q_nk = (1 - s) w_y(n) Y_nk + (s / K) w_k for the samples not ignored (see cross_entropy)."""
+    n_classes, class_dim, s = params["n_classes"], params["class_dim"], params["smoothing"]
+    w, dtype = params["weight"], params["dtype"]
+    valid = _valid_labels(labels, n_classes, params["ignore_index"])
+    labels, w_y = _target_weights(labels, valid, w, dtype)
+    onehot = np.moveaxis(np.eye(n_classes, dtype=dtype)[labels], -1, class_dim)
+    q = (1 - s) * onehot * np.expand_dims(w_y, class_dim)
+    if s:
+        w_k = np.ones(n_classes, dtype) if w is None else w
+        present = np.ones_like(w_y) if valid is None else valid.astype(dtype)
+        spread = _along(w_k, class_dim, onehot.ndim) * np.expand_dims(present, class_dim)
+        q = q + (s / n_classes) * spread
+    return q
+
+
+def _class_target_weight(labels: np.ndarray, **params: Any) -> np.ndarray:
+    """sum_n w_y(n) over the samples not ignored: what reduction='mean' divides by."""
+    valid = _valid_labels(labels, params["n_classes"], params["ignore_index"])
+    _, w_y = _target_weights(labels, valid, params["weight"], params["dtype"])
+    return np.asarray(w_y.sum(), dtype=params["dtype"])
+
+
+def _valid_labels(labels: np.ndarray, n_classes: int, ignore_index: int) -> np.ndarray | None:
+    """The samples whose label is not ignore_index (None: all); a clear error for a label
+    that is neither a class nor ignore_index."""
+    if not labels.size:
+        return None
+    lo, hi = labels.min(), labels.max()
+    if 0 <= lo and hi < n_classes and not 0 <= ignore_index < n_classes:
+        return None  # every label is a class and none can be ignore_index
+    valid = labels != ignore_index
+    bad = valid & ((labels < 0) | (labels >= n_classes))
+    if bad.any():
+        raise ValueError(
+            f"cross_entropy: target contains class {labels[bad].ravel()[0]}, expected classes "
+            f"0..{n_classes - 1} or ignore_index={ignore_index}"
+        )
+    return None if valid.all() else valid
 
 
 def nll_loss(
@@ -485,10 +536,13 @@ def _along(v: np.ndarray, dim: int, ndim: int) -> np.ndarray:
 
 def _target(target: Any, like: Tensor) -> Tensor:
     """The target as a constant leaf; float targets take the prediction's dtype (no upcasts)."""
-    data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if data.dtype.kind == "f" and like.dtype.kind == "f" and data.dtype != like.dtype:
-        data = data.astype(like.dtype)
-    return Tensor(data, name=target.name if isinstance(target, Tensor) else None)
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target))
+    y = target.detach()  # the same array, no graph: a compiled step follows it to its source
+    y.name = target.name
+    if y.dtype.kind == "f" and like.dtype.kind == "f" and y.dtype != like.dtype:
+        y = y.astype(like.dtype)  # recorded as a cast, so a compiled step casts each batch
+    return y
 
 
 def _paired_target(target: Any, input: Tensor) -> Tensor:

@@ -1141,6 +1141,18 @@ class MSELoss(Op):
         return dP, (-dP if self.needs_grad[1] else None)
 
 
+def _check_labels(op: str, target: Array, n_classes: int) -> None:
+    """Class indices in 0..n-1 (a negative one would silently pick a class from the end)."""
+    if target.size and (target.min() < 0 or target.max() >= n_classes):
+        bad = target[(target < 0) | (target >= n_classes)].ravel()[0]
+        raise ValueError(
+            f"{op}: target contains class {bad}, expected classes 0..{n_classes - 1}. An "
+            "ignore_index label takes another path of F.cross_entropy / F.nll_loss: a "
+            "compiled step recorded on batches without one cannot replay a batch with one "
+            "(call the step uncompiled for such batches)"
+        )
+
+
 def _at_class(x: Array, target: Array, axis: int) -> Array:
     """x at each sample's target class: x[i, target[i]] for (m, classes), any axis else."""
     if x.ndim == 2 and axis == 1:
@@ -1161,6 +1173,7 @@ class CrossEntropy(Op):
     def forward(self, z: Array, target: Array, *, axis: int, reduction: str) -> Array:
         logp = _log_softmax(z, axis)
         if target.dtype.kind in "iu":  # class indices
+            _check_labels(self.name, target, z.shape[axis])
             per_sample = -_at_class(logp, target, axis)
         else:
             per_sample = -(target * logp).sum(axis=axis)
@@ -1196,6 +1209,7 @@ class NLLLoss(Op):
     grad_rule = ("d{0} = -onehot({1}){/m}", None)
 
     def forward(self, logp: Array, target: Array, *, axis: int, reduction: str) -> Array:
+        _check_labels(self.name, target, logp.shape[axis])
         index = np.expand_dims(target, axis)
         self.saved = (logp.shape, logp.dtype, index)
         return _reduce_loss(-np.squeeze(np.take_along_axis(logp, index, axis), axis), reduction)
@@ -1380,3 +1394,26 @@ class L1Loss(Op):
         sign = self.saved
         dP = _loss_scale(dJ, self.kwargs["reduction"], sign.size) * sign
         return dP, (-dP if self.needs_grad[1] else None)
+
+
+# ---------------------------------------------------------------- values without a gradient
+
+
+class Computed(Op):
+    """Z = fn(A, B, ...; params): a value without a gradient, computed by the NumPy function
+    ``fn`` from its inputs (a smoothed one-hot target from class labels). It is an op so a
+    compiled step recomputes it from each call's inputs.   dA = dB = ... = none."""
+
+    __slots__ = ()
+    name = "computed"
+    arg_names = ("#",)
+    broadcasts = False
+    role = ""
+    grad_rule = (None,)
+
+    def forward(self, *arrays: Array, fn: Callable[..., Array], **params: Any) -> Array:
+        return np.asarray(fn(*arrays, **params))
+
+    def backward(self, dZ: Array) -> Grads:
+        return (None,) * len(self.needs_grad)
+
