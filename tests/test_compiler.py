@@ -340,18 +340,10 @@ def _digits_run(label_smoothing: float) -> None:
     run_twins(build, lambda i: list(next(batches)))
 
 
-@pytest.mark.xfail(strict=True, raises=CompileError, reason=(
-    "bug: F.cross_entropy wraps the label tensor in a new Tensor (functional._target), which "
-    "the compiler takes for a constant made inside the step, and label_smoothing builds its "
-    "target with NumPy; so DataLoader batches with new labels at each call are refused"))
 def test_digits_mlp_trains_bit_identically_on_dataloader_batches() -> None:
     _digits_run(label_smoothing=0.1)  # the example's loop
 
 
-@pytest.mark.xfail(strict=True, raises=CompileError, reason=(
-    "compiler bug: a label tensor passed as an argument and wrapped by F.cross_entropy in a "
-    "new Tensor on the same array (functional._target) is not traced back to the argument "
-    "(_Sources.arrays is built but never used), so changing labels are refused"))
 def test_digits_mlp_without_label_smoothing_trains_on_dataloader_batches() -> None:
     _digits_run(label_smoothing=0.0)
 
@@ -427,16 +419,9 @@ TARGET_LOSSES: dict[str, tuple[Callable[..., Tensor], Any]] = {
     "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits,
                                          lambda rng: rng.random((6, 3))),
 }
-_TARGET_BUG = pytest.mark.xfail(strict=True, raises=CompileError, reason=(
-    "compiler bug: the loss wraps the target tensor argument in a new Tensor on the same "
-    "array (functional._target); the compiler does not trace it back to the argument "
-    "(_Sources.arrays is built but never used) and refuses the step when targets change"))
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=[] if n in ("mse_loss", "l1_loss") else [_TARGET_BUG])
-    for n in TARGET_LOSSES
-])
+@pytest.mark.parametrize("name", list(TARGET_LOSSES))
 def test_changing_targets_train_bit_identically(name: str) -> None:
     loss_fn, target = TARGET_LOSSES[name]
 
@@ -645,10 +630,6 @@ def test_keyword_arguments_and_input_gradients_are_bit_identical() -> None:
     assert step_c.plan_for(Tensor(a), scale=0.5) is None  # requires_grad is part of the guard
 
 
-@pytest.mark.xfail(strict=True, raises=CompileError, reason=(
-    "compiler bug: a step returning the .grad of an argument tensor (an input gradient) is "
-    "refused at the second call ('returned value 1 differs (a .grad)'): _same_source compares "
-    "the leaf by identity, and the argument is a new tensor at each call"))
 def test_a_step_returning_the_input_gradient_compiles() -> None:
     W = Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
 
@@ -667,9 +648,6 @@ def test_a_step_returning_the_input_gradient_compiles() -> None:
         _assert_same_array(X.grad.data, dX.data, f"call {i}: dX")  # type: ignore[union-attr]
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "compiler bug: module.train() / eval() after the plan is made is not guarded: the plan "
-    "replays the mode it recorded (here: no dropout in training mode), with no error"))
 def test_switching_a_module_to_training_mode_is_not_silently_ignored() -> None:
     model = nn.Sequential(nn.Linear(4, 8, rng=0), nn.Dropout(0.5), nn.Linear(8, 2, rng=1))
     model.eval()
@@ -1017,6 +995,34 @@ def test_data_dependent_control_flow_is_refused_and_the_call_stands() -> None:
     signs = [1.0, -1.0]
     step, error, params_e, params_c = _twin_calls(
         fn_of, lambda i: [np.full((5, 4), signs[i] * 0.5)], calls=2)
+    assert isinstance(error, CompileError), "the first call should have been refused"
+    message = str(error)
+    # refused at once: the branch needs a value the step computed, read into Python
+    assert "reads a value it computed into Python (item() of the output of 'sum'" in message
+    assert "ran eagerly and its results stand" in message
+    _assert_same_params(params_e, params_c, "after the refused call")  # it did run
+    assert step.plans == {} and step._first == {}
+
+
+def test_control_flow_on_python_state_is_refused_at_the_second_call() -> None:
+    def fn_of(params: list[Tensor]) -> Step:
+        calls: list[int] = []  # each twin its own counter
+
+        def step(X: Tensor) -> Tensor:
+            calls.append(1)
+            for p in params:
+                p.grad = None
+            loss = _loss_of(params, X)
+            if len(calls) % 2:  # a Python counter: the first call takes this branch
+                loss = loss * 2.0
+            loss.backward()
+            _sgd(params)
+            return loss
+
+        return step
+
+    step, error, params_e, params_c = _twin_calls(
+        fn_of, lambda i: [np.full((5, 4), 0.5)], calls=3, compare=False)
     assert isinstance(error, CompileError), "the second call should have been refused"
     message = str(error)
     assert "did something else at its second call than at its first" in message
@@ -1024,7 +1030,6 @@ def test_data_dependent_control_flow_is_refused_and_the_call_stands() -> None:
                        message)
     assert counts and int(counts[1]) == int(counts[2]) + 1, message  # the one multiply less
     assert "ran eagerly and its results stand" in message
-    _assert_same_params(params_e, params_c, "after the refused call")  # it did run
     assert step.plans == {}
 
 
@@ -1103,15 +1108,11 @@ def test_a_step_returning_loss_item_is_refused() -> None:
     _, error, params_e, params_c = _twin_calls(fn_of, _normal_batches((5, 4)), calls=3)
     assert isinstance(error, CompileError)
     message = str(error)
-    assert "returned value 0 changed from" in message and "loss.item()" in message
-    assert "return the tensor instead" in message
+    assert "reads a value it computed into Python (item() of the output of 'mean'" in message
+    assert "Return the tensor and read it outside the step" in message and "loss.item()" in message
     _assert_same_params(params_e, params_c, "after the refused call")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "compiler bug: a returned Python number that is equal at the first two calls is frozen "
-    "into the plan (_result_difference only compares the two values), so later calls return "
-    "a stale number instead of an error"))
 def test_a_step_returning_item_is_never_replayed_with_a_stale_number() -> None:
     model = nn.MLP([4, 3], rng=0)
     X = Tensor(np.ones((2, 4), np.float32))

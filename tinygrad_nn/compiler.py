@@ -521,10 +521,9 @@ class Plan:
                           if f"{name}.forward(" in line), "")
             if local:
                 where.insert(0, f"{local} =")
-            keepers = [self.op_names[j] for j, e in self._saves.items()
-                       if (j == i and -1 in e.saves) or any(
-                           k in e.saves and self.ops[j].inputs[k] is op
-                           for k in range(len(e.inputs)))]
+            keepers = [self.op_names[j] for j, (saves, _) in self._saves.items()
+                       if (j == i and -1 in saves) or any(
+                           k in saves and x is op for k, x in enumerate(self.ops[j].inputs))]
             kept = [n + 1 for n, line in enumerate(source) for name in keepers
                     if line.strip() == f"{name}.saved = None"]
             if kept:
@@ -605,7 +604,9 @@ class Plan:
         lines: list[tuple[str, set[str], set[str]]] = []  # (code, names defined, names used)
         self.op_names: dict[int, str] = {}  # event index -> the plan's op instance's name
         self.ops: dict[int, Op] = {}  # event index -> the plan's op (its graph: see draw)
-        self._saves: dict[int, _OpEvent] = {}  # what each op's forward kept, for draw
+        # per op: which arrays its forward kept (-1 its output, k input k), and whether it
+        # keeps anything at all (not the recording's event: that would keep its tensors)
+        self._saves: dict[int, tuple[frozenset[int], bool]] = {}
         self._stand_ins: dict[Any, Tensor] = {}
         self.by_recorded: dict[int, int] = {}  # id(recorded op) -> event index
         for i, e in enumerate(events):
@@ -613,7 +614,7 @@ class Plan:
                 if i not in needed:
                     continue
                 op = _plan_op(e, i)
-                self._saves[i] = e
+                self._saves[i] = (e.saves, e.keeps)
                 for module in op.scope or ():  # train() / eval() may change what it does
                     if isinstance(getattr(module, "training", None), bool):
                         self._modules.setdefault(
@@ -760,7 +761,7 @@ class Plan:
             unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
             defined = {t for t in targets if t != "_"}
             lines.append((f"{unpack} = {name}.backward({b}{i})", defined, {f"{b}{i}"}))
-            if not e.retain_graph and self._saves[i].keeps:  # free what backward used
+            if not e.retain_graph and self._saves[i][1]:  # free what backward used
                 lines.append((f"{name}.saved = None", set(), set()))
             lines.extend(routing)
         items = [f"{self._leaf_tensor(leaf)}: {leaf_names[id(leaf)]}" for leaf in leaves]
