@@ -132,12 +132,16 @@ def traced(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        tracer = _local.state.tracer
-        if tracer is None:
-            return method(*args, **kwargs)
-        return tracer.call(method, args, kwargs)
+        if _recording:  # some thread records a compiled step: is it this one?
+            tracer = _local.state.tracer
+            if tracer is not None:
+                return tracer.call(method, args, kwargs)
+        return method(*args, **kwargs)
 
     return wrapper
+
+
+_recording = 0  # compiled steps being recorded, in any thread (tinygrad_nn.compiler counts)
 
 
 def reads_value(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -147,9 +151,8 @@ def reads_value(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def wrapper(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        tracer = _local.state.tracer
-        if tracer is not None:
-            tracer.read(self, method.__name__)
+        if _recording and _local.state.tracer is not None:
+            _local.state.tracer.read(self, method.__name__)
         return method(self, *args, **kwargs)
 
     return wrapper
@@ -560,8 +563,10 @@ class Tensor:
         return self._grad
 
     @grad.setter
-    @traced
     def grad(self, value: Tensor | None) -> None:
+        if _recording and _local.state.tracer is not None:  # a compiled step replays it
+            _local.state.tracer.call(Tensor.grad.fset, (self, value), {})  # type: ignore[attr-defined]
+            return
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(

@@ -177,10 +177,12 @@ def _run_traced(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str,
         raise CompileError("compile: a compiled step was called while another one records")
     tracer = _Tracer()
     state.tracer, state.hooked = tracer, True
+    autograd._recording += 1
     try:
         result = fn(*args, **kwargs)
     finally:
         state.tracer, state.hooked = None, state.anomaly
+        autograd._recording -= 1
     if tracer.reads:
         raise CompileError(
             f"compile: {getattr(fn, '__name__', 'the step')} reads a value it computed into "
