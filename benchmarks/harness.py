@@ -5,6 +5,22 @@ Timing: every runner is warmed up and calibrated to a block of steps lasting at 
 that rotates every round, so drift of the machine hits all frameworks alike. The figure
 reported is the median over rounds of the mean step time inside a block. The garbage
 collector stays on: collecting graphs is part of what an autodiff framework costs.
+Compilation is not timed: ``calibrate`` first runs ``warmup_steps`` (3) steps, which covers
+``tinygrad_nn.compile`` (its first two calls record and the second builds and checks the
+plan; the third is the first replay) and ``torch.compile`` (it compiles on the first call);
+tests/test_benchmarks.py checks that no step after the warm-up compiles anything.
+
+Memory (``measure_memory``): tracemalloc counts every byte of Python objects and NumPy
+array buffers allocated after it starts and still alive, and it starts after the runner
+is made (so the model, data and initial weights are not counted, for anyone) but before
+the runner's first step. So whatever a runner makes on its first calls and keeps is
+counted in every later step's peak: gradients kept from step to step, optimizer state,
+and a compiled step's plan (its generated code, its Python objects and any arrays it
+holds), which is built during the second call. Memory shared with objects made before
+(e.g. interned strings) is not counted, for anyone. PyTorch's allocator is not seen.
+One process-wide table is grown before any measurement (``make_room_for_interned_names``):
+CPython's table of interned strings, which a compiled plan's names can fill; its growth
+(several MB in one block once PyTorch is imported) belongs to no runner.
 """
 
 from __future__ import annotations
@@ -143,30 +159,63 @@ class Memory:
     )
 
 
+_padding: list[str] = []  # interned names kept alive: see make_room_for_interned_names
+
+
+def make_room_for_interned_names(max_names: int = 1 << 21) -> int:
+    """Grow CPython's table of interned strings now, untraced; return the bytes it took.
+
+    The table (a dict of every interned string in the process) is reallocated at a larger
+    size when it fills: a single block of ~4 MB once PyTorch is imported. Inside a
+    measurement that block would be charged, whole, to the runner whose step happened to
+    intern the name that filled it (compiling a plan interns its names). After a growth
+    the table has room for at least as many names as it holds, so this is done once per
+    process. Returns 0 if no growth was seen (then nothing is kept).
+    """
+    if _padding:
+        return 0
+    tracemalloc.start()
+    try:
+        for i in range(max_names):
+            before = tracemalloc.get_traced_memory()[0]
+            _padding.append(sys.intern(f"_benchmarks_padding_{i}"))
+            grown = tracemalloc.get_traced_memory()[0] - before
+            if grown > 64 * 1024:
+                return grown
+    finally:
+        tracemalloc.stop()
+    _padding.clear()
+    return 0
+
+
 def measure_memory(runner: Runner, long_steps: int, long_seconds: float) -> Memory:
     """Peak traced memory of one step, and live memory sampled over a long run.
 
     Uses tracemalloc, which sees NumPy's array buffers and Python objects (not PyTorch's
-    CPU allocator). Live memory is read after ``gc.collect()``, which also empties
-    CPython's free lists (otherwise the tuple free list, filling up over the first few
-    hundred steps, looks like a slow leak). The long run stops early after
-    ``long_seconds`` and says so in ``steps_run``. A step's results are dropped before the
-    next one starts, as in a training loop that reassigns ``loss``.
+    CPU allocator), from before the runner's first step (see the module docstring for what
+    that counts). Two warm steps run first (a compiled step records on both and builds its
+    plan on the second), then one with the cycle collector off counts what refcounting
+    alone cannot free, then the measured step: its peak is the most memory traced at once
+    during it, including all that is live from before (gradients, optimizer state, plans).
+    Live memory is read after ``gc.collect()``, which also empties CPython's free lists
+    (otherwise the tuple free list, filling up over the first few hundred steps, looks like
+    a slow leak). The long run stops early after ``long_seconds`` and says so in
+    ``steps_run``. A step's results are dropped before the next one starts, as in a
+    training loop that reassigns ``loss``.
     """
+    make_room_for_interned_names()
     gc.collect()
-    gc.disable()
-    try:
-        runner.step()
-        cyclic = gc.collect()  # what refcounting alone could not free
-    finally:
-        gc.enable()
     tracemalloc.start()
     try:
-        runner.step()  # let tracemalloc see a warm step first
+        runner.step()
+        runner.step()
         gc.collect()
-        # What a step leaves behind for the next (e.g. gradients kept until zero_grad) was
-        # allocated under tracemalloc, so it counts in the peak; the model and data,
-        # made before tracemalloc started, do not.
+        gc.disable()
+        try:
+            runner.step()
+            cyclic = gc.collect()  # what refcounting alone could not free
+        finally:
+            gc.enable()
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         result = runner.step()

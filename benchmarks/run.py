@@ -9,6 +9,15 @@ weights: loss and first-layer gradient against NumPy), then interleaved timings 
 of ``--repeats`` rounds), peak traced memory of one step, and live memory over a run of
 ``--long-steps`` steps (it must stay flat: the graph is freed every step). Ratios are to
 the NumPy baseline measured in the same run.
+
+Rows: ``numpy`` (hand-written backprop, the baseline); ``gemm`` (a reference, not a
+framework: the 8 matrix products of the NumPy step alone, the floor under any compiled
+step; no check); ``tinygrad_nn`` and ``tinygrad_nn.nn`` (eager) with their targets;
+``tinygrad_nn+compile`` and ``tinygrad_nn.nn+compile`` (the same steps under
+``tinygrad_nn.compile``) with the compiled target and a memory target of a peak at most
+their eager row's (``x eager``); ``torch`` and ``torch.compile`` for comparison (their
+memory is not traced). A framework that cannot run here gets a row saying why
+("not runnable: ..."), in the output and the JSON, and does not fail the run.
 """
 
 from __future__ import annotations
@@ -41,12 +50,29 @@ from benchmarks.harness import (
     time_interleaved,
     to_jsonable,
 )
-from benchmarks.workloads import WORKLOADS, Workload, available_frameworks
+from benchmarks.workloads import (
+    EAGER_OF,
+    REFERENCES,
+    WORKLOADS,
+    NotRunnable,
+    Workload,
+    available_frameworks,
+)
 
 TOL = 1e-5
 TRACED = (
-    "numpy", "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn+compile", "tinygrad_nn.nn+compile"
+    "numpy", "gemm", "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn+compile",
+    "tinygrad_nn.nn+compile",
 )  # frameworks whose memory tracemalloc sees
+COLUMNS = (  # the summary table's, in this order where present
+    "gemm", "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn+compile", "tinygrad_nn.nn+compile",
+    "torch", "torch.compile",
+)
+
+
+def is_compiled(fw: str) -> bool:
+    """A tinygrad_nn.compile row: timed against the compiled target."""
+    return fw.startswith("tinygrad_nn") and fw.endswith("+compile")
 
 
 def run_checks(wl: Workload, frameworks: list[str], quick: bool) -> dict[str, dict[str, Any]]:
@@ -57,36 +83,53 @@ def run_checks(wl: Workload, frameworks: list[str], quick: bool) -> dict[str, di
         problem = wl.make(quick, dtype)
         ref = wl.runners["numpy"](problem).step()
         for fw in frameworks:
+            if fw in REFERENCES or "error" in out[fw] or "not_runnable" in out[fw]:
+                continue
             try:
                 result = wl.runners[fw](problem).step()
                 out[fw][np.dtype(dtype).name] = check_against(ref, result, np.dtype(dtype), TOL)
+            except NotRunnable as e:
+                out[fw]["not_runnable"] = str(e)
             except Exception as e:  # report and go on: one broken framework must not hide the rest
                 out[fw]["error"] = f"{type(e).__name__}: {e}"
-                break
     return out
 
 
-def check_line(fw: str, checks: dict[str, Any]) -> tuple[bool, str]:
+def check_line(fw: str, checks: dict[str, Any]) -> tuple[bool | None, str]:
+    """(passed, the line to print); passed is None where nothing is checked."""
+    if fw in REFERENCES:
+        return None, f"  check {fw:<22} n/a    (a reference, not a framework: not checked)"
+    if "not_runnable" in checks:
+        return None, f"  check {fw:<22} not runnable: {checks['not_runnable']}"
     if "error" in checks:
-        return False, f"  check {fw:<15} ERROR  {checks['error']}"
+        return False, f"  check {fw:<22} ERROR  {checks['error']}"
     c32: Check = checks["float32"]
     c64: Check = checks["float64"]
     ok = c32.ok and c64.ok
     return ok, (
-        f"  check {fw:<15} {'PASS' if ok else 'FAIL'}  float32: loss rel {c32.loss_rel:.1e}, "
+        f"  check {fw:<22} {'PASS' if ok else 'FAIL'}  float32: loss rel {c32.loss_rel:.1e}, "
         f"dW1 rel {c32.grad_rel:.1e}, dtypes {c32.dtypes}; float64: loss rel {c64.loss_rel:.1e}, "
         f"dW1 rel {c64.grad_rel:.1e} (tol {TOL:g})"
     )
 
 
-def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) -> dict[str, Any]:
+def run_workload(
+    wl: Workload,
+    frameworks: list[str],
+    args: argparse.Namespace,
+    unavailable: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Check, time and measure ``frameworks`` on ``wl``; ``unavailable`` (framework -> why)
+    get a "not runnable" row."""
     print(f"\n== {wl.name}: {wl.title}{'  [quick sizes]' if args.quick else ''}")
     checks = run_checks(wl, frameworks, args.quick)
+    for fw, why in (unavailable or {}).items():
+        checks[fw] = {"not_runnable": why}
     ok_frameworks = []
-    for fw in frameworks:
+    for fw in checks:
         ok, line = check_line(fw, checks[fw])
         print(line, flush=True)
-        if "error" not in checks[fw]:
+        if "error" not in checks[fw] and "not_runnable" not in checks[fw]:
             ok_frameworks.append(fw)
 
     problem = wl.make(args.quick, np.float32)
@@ -107,23 +150,33 @@ def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) 
     n_ops = getattr(problem, "n_ops", 1)
     base = timings["numpy"].median_s
     rows = []
-    for fw in ok_frameworks:
+    for fw in checks:
+        if fw not in ok_frameworks:
+            if "not_runnable" in checks[fw]:
+                rows.append({"framework": fw, "not_runnable": checks[fw]["not_runnable"]})
+            continue
         t: Timing = timings[fw]
-        ratio = t.median_s / base
         mem = memory.get(fw)
-        mem_ratio = (
-            mem.peak_bytes / memory["numpy"].peak_bytes if mem and "numpy" in memory else None
-        )
+        eager = memory.get(EAGER_OF.get(fw, ""))
+        tinygrad = fw.startswith("tinygrad_nn")
         rows.append(
             {
                 "framework": fw,
+                "reference": fw in REFERENCES,
                 "time_s": t.median_s / n_ops,
                 "iqr_pct": 100 * (t.q3_s - t.q1_s) / t.median_s,
-                "ratio": ratio,
-                "target": wl.target if fw.startswith("tinygrad_nn") else None,
-                "memory_target": wl.memory_target if fw.startswith("tinygrad_nn") else None,
+                "ratio": t.median_s / base,
+                "target": (wl.compiled_target if is_compiled(fw) else wl.target)
+                if tinygrad
+                else None,
+                # eager rows: peak / NumPy's peak; +compile rows: peak / their eager row's peak
+                "memory_target": wl.memory_target if tinygrad and not is_compiled(fw) else None,
+                "eager_memory_target": 1.0 if is_compiled(fw) else None,
                 "peak_bytes": mem.peak_bytes if mem else None,
-                "mem_ratio": mem_ratio,
+                "mem_ratio": mem.peak_bytes / memory["numpy"].peak_bytes
+                if mem and "numpy" in memory
+                else None,
+                "eager_mem_ratio": mem.peak_bytes / eager.peak_bytes if mem and eager else None,
                 "growth_bytes": mem.growth_bytes if mem else None,
                 "long_steps": mem.steps_run if mem else None,
                 "check_ok": check_line(fw, checks[fw])[0],
@@ -140,7 +193,12 @@ def run_workload(wl: Workload, frameworks: list[str], args: argparse.Namespace) 
         "memory": memory,
         "checks": checks,
         "errors": {fw: c["error"] for fw, c in checks.items() if "error" in c},
+        "not_runnable": {fw: c["not_runnable"] for fw, c in checks.items() if "not_runnable" in c},
     }
+
+
+def _verdict(value: float, goal: float | None) -> str:
+    return "" if goal is None else (" met" if value <= goal else " MISSED")
 
 
 def _table(wl: Workload, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -153,48 +211,53 @@ def _table(wl: Workload, rows: list[dict[str, Any]]) -> tuple[list[str], list[li
         "target",
         "peak mem / step",
         "x NumPy",
+        "x eager",
         "live-memory growth",
         "check",
     ]
     out = []
     for r in rows:
+        if "not_runnable" in r:
+            out.append([r["framework"], f"not runnable: {r['not_runnable']}", *[""] * 8])
+            continue
         target = ""
         if r["target"] is not None:
-            target = f"<= {r['target']:g} {'met' if r['ratio'] <= r['target'] else 'MISSED'}"
+            target = f"<= {r['target']:g}{_verdict(r['ratio'], r['target'])}"
         mem_ratio = ""
         if r["mem_ratio"] is not None:
-            goal = r.get("memory_target")
-            met = "" if goal is None else (" met" if r["mem_ratio"] <= goal else " MISSED")
-            mem_ratio = f"{r['mem_ratio']:.2f}{met}"
+            mem_ratio = f"{r['mem_ratio']:.2f}{_verdict(r['mem_ratio'], r['memory_target'])}"
+        eager_ratio = ""
+        if r["eager_mem_ratio"] is not None:
+            verdict = _verdict(r["eager_mem_ratio"], r["eager_memory_target"])
+            eager_ratio = f"{r['eager_mem_ratio']:.2f}, <= eager{verdict}"
+        elif r["eager_memory_target"] is not None:
+            eager_ratio = "<= eager (not measured)"
+        check = "n/a" if r["check_ok"] is None else "PASS" if r["check_ok"] else "FAIL"
         out.append(
             [
-                r["framework"],
+                r["framework"] + (" (reference)" if r["reference"] else ""),
                 format_seconds(r["time_s"]),
                 f"{r['iqr_pct']:.0f}%",
                 f"{r['ratio']:.2f}",
                 target,
                 format_bytes(r["peak_bytes"]) if r["peak_bytes"] is not None else "n/a",
                 mem_ratio,
+                eager_ratio,
                 f"{format_bytes(r['growth_bytes'])} over {r['long_steps']} steps"
                 if r["growth_bytes"] is not None
                 else "n/a",
-                "PASS" if r["check_ok"] else "FAIL",
+                check,
             ]
         )
     return header, out
 
 
 def summary_table(results: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """One row per workload: NumPy's time, every framework's ratio, the target."""
+    """One row per workload: NumPy's time, every row's ratio, the eager and compiled targets."""
     frameworks = [
-        fw
-        for fw in (
-            "tinygrad_nn", "tinygrad_nn.nn", "tinygrad_nn+compile", "tinygrad_nn.nn+compile",
-            "torch", "torch.compile",
-        )
-        if any(row["framework"] == fw for r in results for row in r["rows"])
+        fw for fw in COLUMNS if any(row["framework"] == fw for r in results for row in r["rows"])
     ]
-    header = ["workload", "NumPy", *frameworks, "target"]
+    header = ["workload", "NumPy", *frameworks, "target", "compiled target"]
     rows = []
     for r in results:
         by_fw = {row["framework"]: row for row in r["rows"]}
@@ -206,15 +269,21 @@ def summary_table(results: list[dict[str, Any]]) -> tuple[list[str], list[list[s
             if row is None:
                 cells.append("n/a")
                 continue
+            if "not_runnable" in row:
+                cells.append("not runnable")
+                continue
             cell = f"{row['ratio']:.2f}x"
-            if row["mem_ratio"] is not None:
+            if row["eager_mem_ratio"] is not None:
+                cell += f" [{row['eager_mem_ratio']:.2f}x eager]"
+            elif row["mem_ratio"] is not None and not row["reference"]:
                 cell += f" [{row['mem_ratio']:.2f}x]"
-            if not row["check_ok"]:
+            if row["check_ok"] is False:
                 cell += " CHECK FAILED"
             cells.append(cell)
         wl = WORKLOADS[r["workload"]]
         memory = "" if wl.memory_target is None else f" [<= {wl.memory_target:g}x]"
         cells.append(f"<= {wl.target:g}x{memory}")
+        cells.append(f"<= {wl.compiled_target:g}x [<= eager]")
         rows.append(cells)
     return header, rows
 
@@ -228,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         "--frameworks",
         nargs="+",
         default=None,
-        help="subset of numpy, tinygrad_nn, tinygrad_nn.nn, torch (numpy is always run)",
+        help="subset of numpy, gemm, tinygrad_nn, tinygrad_nn.nn, tinygrad_nn+compile, "
+        "tinygrad_nn.nn+compile, torch, torch.compile (numpy is always run)",
     )
     parser.add_argument(
         "--repeats", type=int, default=None, help="timing rounds (default 15; quick 3)"
@@ -283,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.frameworks or list(available)
     for fw, why in available.items():
         if why is not None and fw in wanted:
-            print(f"skipping {fw}: {why}")
+            print(f"not runnable: {fw}: {why}")
     # Objects alive now (imports, above all PyTorch's) are never garbage: keep every
     # collection from scanning them again, for all frameworks alike.
     gc.collect()
@@ -292,11 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name in args.workloads:
         wl = WORKLOADS[name]
-        frameworks = ["numpy"] + [
-            fw for fw in wl.runners if fw != "numpy" and fw in wanted and available.get(fw) is None
-        ]
-        results.append(run_workload(wl, frameworks, args))
-    print("\nsummary (ratios to hand-written NumPy in this run; peak memory ratio in brackets)")
+        asked = [fw for fw in wl.runners if fw != "numpy" and fw in wanted]
+        frameworks = ["numpy"] + [fw for fw in asked if available.get(fw) is None]
+        unavailable = {
+            fw: available.get(fw) or "unknown framework"
+            for fw in asked
+            if available.get(fw) is not None
+        }
+        results.append(run_workload(wl, frameworks, args, unavailable))
+    print(
+        "\nsummary (ratios to hand-written NumPy in this run; in brackets the peak memory ratio "
+        "to NumPy, or for compiled rows to the same framework's eager row)"
+    )
     print(markdown_table(*summary_table(results)))
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
     if args.json:
@@ -312,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         (r["workload"], row["framework"])
         for r in results
         for row in r["rows"]
-        if not row["check_ok"]
+        if row.get("check_ok") is False
     ]
     failed += [(r["workload"], fw) for r in results for fw in r["errors"]]
     if failed:

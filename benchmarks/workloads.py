@@ -4,7 +4,13 @@ Every implementation is a *runner*: an object with a ``step()`` method doing one
 training step (forward, loss, backward, SGD update) and returning ``(loss, dW1)`` -- the
 loss and the gradient of the first weight matrix (for the per-op chain: of the input),
 as that framework's own objects. ``to_numpy`` turns them into arrays for the correctness
-check. All runners of a workload start from copies of the same initial arrays.
+check. All runners of a workload start from copies of the same initial arrays. A runner
+that cannot run on this machine (e.g. ``torch.compile`` without a working C++ compiler)
+raises ``NotRunnable`` from its constructor or first step, and the report says so.
+
+Besides frameworks there are *references* (``REFERENCES``): a part of a step, timed next to
+the frameworks to show a floor (``gemm``: the step's matrix products alone). They have no
+correctness check.
 
 Layout: rows are samples, as in ``nn.Linear`` and PyTorch: ``Z = A_prev @ W.T + b`` with
 ``W`` of shape ``(n[l], n[l-1])`` and ``b`` of shape ``(n[l],)``.
@@ -13,6 +19,8 @@ Layout: rows are samples, as in ``nn.Linear`` and PyTorch: ``Z = A_prev @ W.T + 
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,6 +30,10 @@ import numpy as np
 
 class Runner(Protocol):
     def step(self) -> tuple[Any, Any]: ...
+
+
+class NotRunnable(RuntimeError):
+    """A runner that cannot run here (the message says why); not a wrong result."""
 
 
 @dataclass
@@ -166,6 +178,40 @@ class NumpyChain:
             g = g * (1 - t * t)  # tanh (sub and add pass g through)
             g = g * a  # mul
         return loss, g
+
+
+class NumpyGEMM:
+    """Reference, not a framework: only the 8 matrix products of one NumpyMLP step.
+
+    Forward ``A[k] @ W[k].T`` (3), ``dW = dZ[k].T @ A[k]`` (3), ``dA = dZ[k] @ W[k]`` for
+    k > 0 (2): the same shapes, transposes and fresh result arrays as NumpyMLP, on the
+    activations and deltas of one NumpyMLP step. Its time is the GEMM floor of a step.
+    """
+
+    def __init__(self, p: MLPProblem) -> None:
+        self.Ws = [W.copy() for W in p.weights]
+        relu = p.activation == "relu"
+        self.A = [p.X]  # A[k]: activations entering layer k, (m, n[k])
+        for W, b in zip(self.Ws[:-1], p.biases[:-1], strict=True):
+            Z = self.A[-1] @ W.T + b
+            self.A.append(np.maximum(Z, 0) if relu else np.tanh(Z))
+        rng = np.random.default_rng(1)
+        m = p.X.shape[0]
+        # dZ[k]: (m, n[k+1]); its values do not change the time of a product
+        self.dZ = [
+            (rng.standard_normal((m, W.shape[0])) / m).astype(W.dtype) for W in self.Ws
+        ]
+
+    def step(self) -> tuple[Any, Any]:
+        A, dZ, Ws = self.A, self.dZ, self.Ws
+        for k, W in enumerate(Ws):
+            A[k] @ W.T
+        dW = None
+        for k in range(len(Ws) - 1, -1, -1):
+            dW = dZ[k].T @ A[k]
+            if k > 0:
+                dZ[k] @ Ws[k]
+        return None, dW
 
 
 def numpy_forward_only(p: ChainProblem) -> Callable[[], Any]:
@@ -437,6 +483,66 @@ class TorchChain:
         return loss.detach(), dx
 
 
+class _TorchCompiled:
+    """The eager torch runner's own ``step`` under ``torch.compile`` (default settings).
+
+    This is how a PyTorch user compiles a training step: ``step = torch.compile(train_step)``,
+    the same call ``tinygrad_nn.compile(train_step)`` is. In torch 2.13 on CPU, dynamo breaks
+    the graph at ``optimizer.zero_grad()`` (marked not to be traced), at ``loss.backward()``
+    (not traced unless the experimental ``trace_autograd_ops``) and inside
+    ``optimizer.step()``; so ``fullgraph=True`` fails, and the default compiles the forward
+    and loss into one inductor graph (its backward is AOTAutograd's compiled backward graph)
+    while the rest runs eagerly between graphs. Dynamo's caches are reset when a runner is
+    made, as in a fresh process: otherwise a second model's shapes would make dynamo compile
+    a dynamic-shape graph, and after 8 runners it would stop compiling. Compilation happens
+    on the first call(s), which the harness's warm-up runs before any timing.
+    """
+
+    def _compile(self, step: Callable[[], tuple[Any, Any]]) -> None:
+        import torch
+
+        torch._dynamo.reset()
+        self._graphs_before = _dynamo_graphs()
+        self._compiled = torch.compile(step)
+        self._first = True
+
+    def step(self) -> tuple[Any, Any]:
+        if not self._first:
+            return self._compiled()
+        try:
+            result = self._compiled()
+        except Exception as e:  # a compiler that fails here is not a result of the step
+            first_line = (str(e).strip().splitlines() or [""])[0]
+            raise NotRunnable(f"torch.compile failed: {type(e).__name__}: {first_line}") from e
+        if _dynamo_graphs() == self._graphs_before:
+            raise NotRunnable("torch.compile compiled no graph (the step ran eagerly)")
+        self._first = False
+        return result
+
+
+def _dynamo_graphs() -> int:
+    """How many graphs dynamo has compiled in this process (since its last reset)."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
+class TorchCompiledMLP(_TorchCompiled):
+    """TorchMLP's step (zero_grad, forward, loss, backward, SGD step) under torch.compile."""
+
+    def __init__(self, p: MLPProblem) -> None:
+        self.eager = TorchMLP(p)
+        self._compile(self.eager.step)
+
+
+class TorchCompiledChain(_TorchCompiled):
+    """TorchChain's step (forward, sum, backward) under torch.compile."""
+
+    def __init__(self, p: ChainProblem) -> None:
+        self.eager = TorchChain(p)
+        self._compile(self.eager.step)
+
+
 def _torch_dtype(dtype: np.dtype) -> Any:
     import torch
 
@@ -464,27 +570,39 @@ class Workload:
     name: str
     title: str
     make: Callable[[bool, type], Problem]  # (quick, dtype) -> problem
-    target: float  # the target time ratio to hand-written NumPy
+    target: float  # the target time ratio of the eager step to hand-written NumPy
+    # the target time ratio of the compiled step (tinygrad_nn.compile) to hand-written NumPy;
+    # its memory target is a peak at most the same framework's eager step's (EAGER_OF)
+    compiled_target: float
     per_op: bool = False  # report time per op instead of per step
-    # peak memory target ratio; None where it is not a target (the per-op chain's arrays are
-    # as small as the Python objects that record each op)
+    # peak memory target ratio of the eager step to NumPy; None where it is not a target (the
+    # per-op chain's arrays are as small as the Python objects that record each op)
     memory_target: float | None = 1.25
     runners: dict[str, Callable[[Any], Runner]] = field(default_factory=dict)
 
 
 MLP_RUNNERS: dict[str, Callable[[Any], Runner]] = {
     "numpy": NumpyMLP,
+    "gemm": NumpyGEMM,
     "tinygrad_nn": TinygradMLP,
     "tinygrad_nn.nn": TinygradNNMLP,
     "tinygrad_nn+compile": TinygradCompiledMLP,
     "tinygrad_nn.nn+compile": TinygradNNCompiledMLP,
     "torch": TorchMLP,
+    "torch.compile": TorchCompiledMLP,
 }
 CHAIN_RUNNERS: dict[str, Callable[[Any], Runner]] = {
     "numpy": NumpyChain,
     "tinygrad_nn": TinygradChain,
     "tinygrad_nn+compile": TinygradCompiledChain,
     "torch": TorchChain,
+    "torch.compile": TorchCompiledChain,
+}
+REFERENCES = ("gemm",)  # timed, not checked: parts of a step, not frameworks
+EAGER_OF = {  # compiled step -> the same framework's eager step (its memory target)
+    "tinygrad_nn+compile": "tinygrad_nn",
+    "tinygrad_nn.nn+compile": "tinygrad_nn.nn",
+    "torch.compile": "torch",
 }
 
 WORKLOADS: dict[str, Workload] = {
@@ -499,6 +617,7 @@ WORKLOADS: dict[str, Workload] = {
             dt,
         ),
         1.05,
+        0.85,
         runners=MLP_RUNNERS,
     ),
     "mlp_large": Workload(
@@ -512,6 +631,7 @@ WORKLOADS: dict[str, Workload] = {
             dt,
         ),
         1.02,
+        0.83,
         runners=MLP_RUNNERS,
     ),
     "tiny_tanh": Workload(
@@ -519,6 +639,7 @@ WORKLOADS: dict[str, Workload] = {
         "MLP 2-16-16-1, 64 points, tanh, MSE, SGD",
         lambda quick, dt: make_mlp_problem([2, 16, 16, 1], 64, "tanh", "mse", dt),
         2.5,
+        1.2,
         runners=MLP_RUNNERS,
     ),
     "per_op": Workload(
@@ -526,6 +647,7 @@ WORKLOADS: dict[str, Workload] = {
         "chain of elementwise ops (mul, add, tanh, sub, exp, relu) on (16, 16), fwd+bwd",
         lambda quick, dt: make_chain_problem((16, 16), 10 if not quick else 2, dt),
         3.0,  # the eager engine's per-op target (the lead's decision on issue 14)
+        1.2,
         per_op=True,
         memory_target=None,
         runners=CHAIN_RUNNERS,
@@ -535,7 +657,7 @@ WORKLOADS: dict[str, Workload] = {
 
 def available_frameworks() -> dict[str, str | None]:
     """Framework name -> None if usable, else why not."""
-    out: dict[str, str | None] = {"numpy": None}
+    out: dict[str, str | None] = {"numpy": None, "gemm": None}
     try:
         import tinygrad_nn  # noqa: F401
         from tinygrad_nn import Tensor  # noqa: F401
@@ -554,4 +676,17 @@ def available_frameworks() -> dict[str, str | None]:
         if out[fw] is None and not hasattr(tinygrad_nn, "compile"):
             out[fw] = "this tinygrad_nn has no compile()"
     out["torch"] = None if importlib.util.find_spec("torch") else "not installed"
+    out["torch.compile"] = out["torch"] or _cxx_missing()
     return out
+
+
+def _cxx_missing() -> str | None:
+    """Why torch.compile's inductor (it builds C++ kernels on CPU) cannot run, or None.
+
+    Looks where inductor does by default ($CXX, then g++); whether compiling works shows at
+    the runner's first step.
+    """
+    names = [os.environ["CXX"], "g++"] if os.environ.get("CXX") else ["g++"]
+    if any(shutil.which(n) for n in names):
+        return None
+    return f"no C++ compiler for inductor (looked for {', '.join(names)})"
