@@ -690,6 +690,7 @@ class Plan:
         self._head = len(head)
         self.source = "\n".join([*head, *body]) + "\n"
         del self._sources  # the recording's tensors: a plan keeps only what it reads
+        self._names.clear()  # (only needed while the source is written)
 
     def _emit_backward(self, index: int, e: _BackwardEvent, sources: _Sources
                        ) -> list[tuple[str, set[str], set[str]]]:
@@ -852,6 +853,9 @@ def _needed_ops(tracer: _Tracer, sources: _Sources, result_leaves: list[Any]) ->
     return needed
 
 
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")  # a Python name (values are v12, b13_4, ...)
+
+
 def _assign_names(lines: list[tuple[str, set[str], set[str]]]) -> tuple[list[str], dict[str, int]]:
     """The code with each value's name replaced by a reused local (t0, t1, ...), as registers
     are allocated: a value's local is taken over by a value made on the line that last uses
@@ -876,11 +880,8 @@ def _assign_names(lines: list[tuple[str, set[str], set[str]]]) -> tuple[list[str
                 local[name] = free.pop()
             else:
                 local[name] = f"t{next(made)}"
-        if local:
-            names = used | defined
-            code = re.sub(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
-                          + r")\b", lambda m: local.get(m.group(1), m.group(1)), code) \
-                if names else code
+        if local and (used or defined):
+            code = _NAME.sub(lambda m: local.get(m.group(0), m.group(0)), code)
         out.append(code)
         gone = released + [local[d] for d in sorted(defined) if last[d] == n]
         if gone and not code.startswith("return"):
