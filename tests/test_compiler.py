@@ -998,7 +998,7 @@ def test_data_dependent_control_flow_is_refused_and_the_call_stands() -> None:
     assert isinstance(error, CompileError), "the first call should have been refused"
     message = str(error)
     # refused at once: the branch needs a value the step computed, read into Python
-    assert "reads a value it computed into Python (item() of the output of 'sum'" in message
+    assert "reads a tensor's value into Python (item() of the output of 'sum'" in message
     assert "ran eagerly and its results stand" in message
     _assert_same_params(params_e, params_c, "after the refused call")  # it did run
     assert step.plans == {} and step._first == {}
@@ -1108,7 +1108,7 @@ def test_a_step_returning_loss_item_is_refused() -> None:
     _, error, params_e, params_c = _twin_calls(fn_of, _normal_batches((5, 4)), calls=3)
     assert isinstance(error, CompileError)
     message = str(error)
-    assert "reads a value it computed into Python (item() of the output of 'mean'" in message
+    assert "reads a tensor's value into Python (item() of the output of 'mean'" in message
     assert "Return the tensor and read it outside the step" in message and "loss.item()" in message
     _assert_same_params(params_e, params_c, "after the refused call")
 
@@ -1350,3 +1350,38 @@ def test_the_plan_source_of_a_manual_sgd_step_has_the_update_ops() -> None:
     assert plan.n_ops == 5
     assert plan.source.count(".forward(") == 5
     assert plan.source.count(".backward(") == 4
+
+
+@pytest.mark.parametrize("clip", ["norm", "value"])
+def test_gradient_clipping_in_the_step_replays(clip: str) -> None:
+    from tinygrad_nn.nn.utils import clip_grad_norm_, clip_grad_value_
+
+    def build() -> tuple[nn.Module, Any]:
+        model = nn.MLP([4, 8, 3], rng=0)
+        opt = optim.SGD(model.parameters(), lr=0.5)
+
+        def step(X: Tensor, y: Tensor) -> Tensor:
+            opt.zero_grad()
+            loss = F.cross_entropy(model(X), y)
+            loss.backward()
+            if clip == "norm":  # a generator of parameters, as PyTorch code passes it
+                clip_grad_norm_(model.parameters(), 0.05)
+            else:
+                clip_grad_value_(model.parameters(), 0.01)
+            opt.step()
+            return loss
+
+        return model, step
+
+    (m_e, step_e), (m_c, step_c) = build(), build()
+    compiled = tinygrad_nn.compile(step_c)
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        X = rng.standard_normal((5, 4)).astype(np.float32)
+        y = rng.integers(0, 3, 5)
+        loss_e = step_e(Tensor(X), Tensor(y))
+        loss_c = compiled(Tensor(X.copy()), Tensor(y.copy()))
+        assert loss_e.data.tobytes() == loss_c.data.tobytes(), i
+        for p_e, p_c in zip(m_e.parameters(), m_c.parameters(), strict=True):
+            assert p_e.data.tobytes() == p_c.data.tobytes(), i
+    assert len(compiled.plans) == 1

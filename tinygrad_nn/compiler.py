@@ -31,7 +31,7 @@ import itertools
 import math
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,7 @@ class _OpEvent:
     kwargs: dict[str, Any]
     out: Tensor
     recorded: Op | None  # the op the engine attached to ``out`` (None: no graph)
+    scope: Any = None  # the modules running when it was recorded (nn.Module.__call__)
     saves: frozenset[int] = frozenset()  # which arrays forward saved: -1 output, k input k
     keeps: bool = True  # forward set ``saved`` at all (Add, Transpose, ... do not)
 
@@ -115,9 +116,9 @@ class _Tracer:
             [-1] * (id(out.data) in kept) + [k for k, x in enumerate(inputs) if id(x.data) in kept]
         )
         keeps = out._op is None or hasattr(out._op, "saved")
-        self.events.append(
-            _OpEvent(op_class, tuple(inputs), dict(kwargs), out, out._op, saves, keeps)
-        )
+        self.events.append(_OpEvent(
+            op_class, tuple(inputs), dict(kwargs), out, out._op, _local.state.scope, saves, keeps
+        ))
 
     def backward(self, root: Tensor, gradient: Any, retain_graph: bool) -> None:
         event = _BackwardEvent(root, gradient, retain_graph)
@@ -143,13 +144,15 @@ class _Tracer:
                     self.grads[id(v._grad)] = (len(self.events) - 1, v)
 
     def read(self, t: Tensor, what: str) -> None:
-        """A tensor's values go to Python: refused if the step computed them (see reads_value)."""
-        if id(t) in self.outputs or id(t) in self.grads:
-            if not self.reads:
-                made = self.events[self.outputs[id(t)]] if id(t) in self.outputs else None
-                by = f"the output of '{made.op_class.name}'" if isinstance(made, _OpEvent) \
-                    else "a .grad"
-                self.reads.append(f"{what}() of {by} (shape {t.data.shape})")
+        """A tensor's values go to Python (see reads_value): the step is refused, since a
+        plan would freeze that Python value (of an argument, a parameter or a result)."""
+        if not self.reads:
+            made = self.events[self.outputs[id(t)]] if id(t) in self.outputs else None
+            if isinstance(made, _OpEvent):
+                by = f"the output of '{made.op_class.name}'"
+            else:
+                by = "a .grad" if id(t) in self.grads else "a tensor"
+            self.reads.append(f"{what}() of {by} (shape {t.data.shape})")
 
     def call(self, method: Callable[..., Any], args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> Any:
@@ -158,6 +161,8 @@ class _Tracer:
                 "compile: optimizer.step(closure) inside a compiled step is not supported; "
                 "compute the loss and call backward() in the step, then optimizer.step()"
             )
+        # model.parameters() is a generator: the replay needs the tensors, not a spent one
+        args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)
         state = _local.state
         state.tracer = None
         state.hooked = state.anomaly
@@ -185,7 +190,7 @@ def _run_traced(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str,
         autograd._recording -= 1
     if tracer.reads:
         raise CompileError(
-            f"compile: {getattr(fn, '__name__', 'the step')} reads a value it computed into "
+            f"compile: {getattr(fn, '__name__', 'the step')} reads a tensor's value into "
             f"Python ({tracer.reads[0]}), so what it does next may depend on the data, which a "
             "replayed plan cannot follow; this call ran eagerly and its results stand. Return "
             "the tensor and read it outside the step (e.g. loss = step(X, y); loss.item())"
@@ -790,7 +795,7 @@ def _plan_op(e: _OpEvent, index: int) -> Op:
     else:
         op.needs_grad = (False,) * len(e.inputs)
         op.kwargs = e.kwargs
-        op.scope = None
+        op.scope = e.scope
         op.label = None
     op.shape, op.dtype = e.out.data.shape, e.out.data.dtype
     op.seq = index  # creation order within the step: a topological order, as in eager

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tinygrad_nn.autograd import Tensor
+from tinygrad_nn.autograd import Tensor, traced
 from tinygrad_nn.nn.module import _grad_array
 
 
@@ -21,6 +21,7 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
     return grads
 
 
+@traced
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -62,6 +63,7 @@ def clip_grad_norm_(
     return Tensor(total)
 
 
+@traced
 def clip_grad_value_(
     parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
 ) -> None:
