@@ -1385,3 +1385,46 @@ def test_gradient_clipping_in_the_step_replays(clip: str) -> None:
         for p_e, p_c in zip(m_e.parameters(), m_c.parameters(), strict=True):
             assert p_e.data.tobytes() == p_c.data.tobytes(), i
     assert len(compiled.plans) == 1
+
+
+def test_masks_and_indices_made_in_the_step_follow_each_call() -> None:
+    """Comparisons, argmax and casts of the step's own tensors are recomputed every call,
+    even when the first two calls gave the same mask (a plan never freezes them)."""
+    model = nn.Linear(3, 2, rng=0)
+
+    @tinygrad_nn.compile
+    def stats(X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        with tinygrad_nn.no_grad():
+            out = model(X)
+            positive = (out > 0).float().sum()
+            return positive, out.argmax(dim=1), (X < 0).any()
+
+    same = Tensor(np.ones((4, 3), np.float32))
+    for _ in range(2):  # the same batch twice: equal masks at both recordings
+        stats(same)
+    for seed in range(4):
+        X = Tensor(np.random.default_rng(seed).standard_normal((4, 3)).astype(np.float32))
+        positive, index, any_negative = stats(X)
+        with tinygrad_nn.no_grad():
+            out = model(X)
+        assert positive.item() == float((out.data > 0).sum())
+        assert np.array_equal(index.data, out.data.argmax(axis=1))
+        assert any_negative.item() == bool((X.data < 0).any())
+    assert len(stats.plans) == 1
+
+
+def test_an_index_array_of_the_call_is_refused_not_frozen() -> None:
+    W = Tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+
+    @tinygrad_nn.compile
+    def step(X: Tensor) -> Tensor:
+        W.grad = None
+        values, _ = (X @ W).max(dim=1)  # max(dim) gathers at indices of this call
+        loss = values.sum()
+        loss.backward()
+        return loss
+
+    X = Tensor(np.ones((2, 3)))
+    step(X)
+    with pytest.raises(CompileError, match=r"the index= of 'gather' is an array of this call"):
+        step(X)

@@ -682,7 +682,7 @@ class Tensor:
         if dt == self.data.dtype:
             return self
         if dt.kind not in "fc":  # integers and bools have no gradient
-            return _new(self.data.astype(dt), False, None)
+            return _made(_astype, self, dtype=dt)
         return apply(ops.Cast, self, dtype=dt)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -711,7 +711,7 @@ class Tensor:
         """A copy of the data; the gradient flows back to self."""
         if self._requires_grad and _local.state.grad_enabled:
             return apply(ops.Cast, self, dtype=self.data.dtype)
-        return _new(self.data.copy(), False, None)
+        return _made(np.copy, self)
 
     def cpu(self) -> Tensor:
         """Return self: tensors live in host memory."""
@@ -982,27 +982,27 @@ class Tensor:
 
     # Comparisons give bool tensors without grad (for masks and accuracy), like NumPy.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _new(np.asarray(self.data == _data(other)), False, None)
+        return _compare(np.equal, self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _new(np.asarray(self.data != _data(other)), False, None)
+        return _compare(np.not_equal, self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _new(np.asarray(self.data < _data(other)), False, None)
+        return _compare(np.less, self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _new(np.asarray(self.data <= _data(other)), False, None)
+        return _compare(np.less_equal, self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _new(np.asarray(self.data > _data(other)), False, None)
+        return _compare(np.greater, self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _new(np.asarray(self.data >= _data(other)), False, None)
+        return _compare(np.greater_equal, self, other)
 
     def __invert__(self) -> Tensor:
         if self.data.dtype.kind not in "biu":
             raise TypeError(f"~: needs a bool or integer tensor, got dtype {self.data.dtype}")
-        return _new(~self.data, False, None)
+        return _made(np.invert, self)
 
     # Floor division and the bitwise operators have no gradient: results carry no graph, and
     # an operand that requires grad is refused (see _no_grad_binary); % and fmod of an operand
@@ -1063,19 +1063,19 @@ class Tensor:
 
     def logical_and(self, other: Any) -> Tensor:
         """A bool tensor: both nonzero; no graph."""
-        return _new(np.logical_and(self.data, _data(other)), False, None)
+        return _compare(np.logical_and, self, other)
 
     def logical_or(self, other: Any) -> Tensor:
         """A bool tensor: either nonzero; no graph."""
-        return _new(np.logical_or(self.data, _data(other)), False, None)
+        return _compare(np.logical_or, self, other)
 
     def logical_xor(self, other: Any) -> Tensor:
         """A bool tensor: exactly one nonzero; no graph."""
-        return _new(np.logical_xor(self.data, _data(other)), False, None)
+        return _compare(np.logical_xor, self, other)
 
     def logical_not(self) -> Tensor:
         """A bool tensor: True where zero; no graph."""
-        return _new(np.logical_not(self.data), False, None)
+        return _made(np.logical_not, self)
 
     def eq(self, other: Any) -> Tensor:
         """self == other, elementwise: a bool tensor without grad."""
@@ -1159,8 +1159,7 @@ class Tensor:
             if not isinstance(dim, (int, np.integer)):
                 raise TypeError(f"{name}: dim must be one int or None, got {dim!r}")
             dim = normalize_axes(name, int(dim), self.data.ndim)[0] if self.data.ndim else None
-        out = fn(self.data, axis=dim, keepdims=keep)
-        return _new(np.asarray(out, dtype=np.int64), False, None)
+        return _made(_arg_reduced, self, reduce=fn, axis=dim, keepdims=keep)
 
     # --------------------------------------------------------------------- elementwise
 
@@ -1372,7 +1371,7 @@ class Tensor:
         """True where every element over ``dim`` (all when None) is nonzero; a bool tensor."""
         axes = normalize_axes("all", _dim_arg("all", dim, axis), self.data.ndim)
         keep = _keep_arg("all", keepdim, keepdims)
-        return _new(np.asarray(np.all(self.data, axis=axes, keepdims=keep)), False, None)
+        return _made(_all, self, axis=axes, keepdims=keep)
 
     def any(
         self,
@@ -1385,7 +1384,7 @@ class Tensor:
         """True where some element over ``dim`` (all when None) is nonzero; a bool tensor."""
         axes = normalize_axes("any", _dim_arg("any", dim, axis), self.data.ndim)
         keep = _keep_arg("any", keepdim, keepdims)
-        return _new(np.asarray(np.any(self.data, axis=axes, keepdims=keep)), False, None)
+        return _made(_any, self, axis=axes, keepdims=keep)
 
     def norm(
         self,
@@ -1505,7 +1504,8 @@ class Tensor:
         d = normalize_axes(name, int(dim), self.data.ndim)[0]
         if self.data.ndim == 0:
             return ValuesIndices(self, _new(np.zeros((), np.int64), False, None))
-        index = arg(self.data, axis=d, keepdims=True)  # (..., 1, ...): first one on ties
+        # (..., 1, ...): first one on ties; computed by _made, so a compiled step sees it
+        index = _made(_arg_reduced, self, reduce=arg, axis=d, keepdims=True).data
         values = apply(ops.Gather, self, index=index, axis=d)
         if not keep:
             values = values.squeeze(d)
@@ -2046,6 +2046,47 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
+def _made(fn: Callable[..., Any], *inputs: Tensor, **params: Any) -> Tensor:
+    """A tensor without a graph, ``fn(*arrays, **params)`` of the inputs' data (a comparison,
+    an argmax). While a compiled step records, it is an op (``ops.Computed``), so the plan
+    recomputes it from each call's tensors instead of freezing the recorded value."""
+    if _recording and _local.state.tracer is not None:
+        state = _local.state
+        previous, state.grad_enabled = state.grad_enabled, False
+        try:
+            return apply(ops.Computed, *inputs, fn=fn, **params)
+        finally:
+            state.grad_enabled = previous
+    return _new(np.asarray(fn(*[x.data for x in inputs], **params)), False, None)
+
+
+def _with(a: Array, *, ufunc: np.ufunc, value: Any) -> Array:
+    """``ufunc(a, value)``: a comparison of a tensor with a number (for _made)."""
+    return ufunc(a, value)  # type: ignore[no-any-return]
+
+
+def _compare(ufunc: np.ufunc, t: Tensor, other: Any) -> Tensor:
+    if isinstance(other, Tensor):
+        return _made(ufunc, t, other)
+    return _made(_with, t, ufunc=ufunc, value=other)
+
+
+def _astype(a: Array, *, dtype: np.dtype) -> Array:
+    return a.astype(dtype)
+
+
+def _arg_reduced(a: Array, *, reduce: Callable[..., Any], axis: Any, keepdims: bool) -> Array:
+    return np.asarray(reduce(a, axis=axis, keepdims=keepdims), dtype=np.int64)
+
+
+def _all(a: Array, *, axis: Any, keepdims: bool) -> Array:
+    return np.asarray(np.all(a, axis=axis, keepdims=keepdims))
+
+
+def _any(a: Array, *, axis: Any, keepdims: bool) -> Array:
+    return np.asarray(np.any(a, axis=axis, keepdims=keepdims))
+
+
 def _no_grad_binary(name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected: bool) -> Tensor:
     """``ufunc(t, other)`` (or ``ufunc(other, t)``), typed as the arithmetic operators type
     their operands, as a tensor without a graph (but see Remainder); bitwise ones need bool
@@ -2053,7 +2094,8 @@ def _no_grad_binary(name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected
     try:
         a, b = t, _lift(t, other)
     except _Promote:  # an integer tensor with a float: in the default float dtype
-        a = _new(t.data.astype(_default_dtype), t._requires_grad, None)
+        a = _made(_astype, t, dtype=_default_dtype)
+        a._requires_grad = t._requires_grad
         b = _lift(a, other)
     if reflected:
         a, b = b, a
@@ -2074,7 +2116,7 @@ def _no_grad_binary(name: str, ufunc: np.ufunc, t: Tensor, other: Any, reflected
     if ufunc in (np.floor_divide, np.remainder, np.fmod) and b.data.dtype.kind in "biu":
         if np.any(b.data == 0):
             raise IntegerDivisionByZero(f"{name}: integer division by zero (a divisor is 0)")
-    return _new(np.asarray(ufunc(a.data, b.data)), False, None)
+    return _made(ufunc, a, b)
 
 
 def _requires(x: Any) -> bool:

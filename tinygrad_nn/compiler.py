@@ -847,13 +847,14 @@ def _needed_ops(tracer: _Tracer, sources: _Sources, result_leaves: list[Any]) ->
         assert isinstance(e, _OpEvent)
         for x in e.inputs:
             use(x)
-        for v in e.kwargs.values():
-            if isinstance(v, np.ndarray) and any(
-                isinstance(x, _OpEvent) and x.out.data is v for x in events
-            ):
+        for name, v in e.kwargs.items():
+            if isinstance(v, np.ndarray) and id(v) in sources.arrays:  # it changes every call
                 raise CompileError(
-                    f"compile: a parameter of '{e.op_class.name}' is an array computed inside "
-                    "the step; pass it as a tensor argument"
+                    f"compile: the {name}= of '{e.op_class.name}' is an array of this call "
+                    f"(shape {v.shape}: an argument's data, or computed in the step, as "
+                    "max(dim) computes its indices), but a plan would replay the recorded one; "
+                    "this call ran eagerly and its results stand. Call the step uncompiled, or "
+                    "compute this part outside it"
                 )
     return needed
 
