@@ -1,10 +1,12 @@
 """`fit`: a small, optional training loop with a progress bar, history, early stopping
-and checkpoints. It does what the five-line loop in docs/nn.md does, plus bookkeeping."""
+and checkpoints. It does what the five-line loop in docs/nn.md does, plus bookkeeping;
+with `compile=True` that loop is a compiled step (docs/compile.md)."""
 
 from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn.autograd import Tensor, no_grad
+from tinygrad_nn.compiler import CompiledStep, CompileError
 from tinygrad_nn.data.loader import DataLoader, accuracy
 from tinygrad_nn.nn.module import Module
 from tinygrad_nn.nn.serialization import FORMATS, check_destination, save
@@ -20,6 +23,17 @@ from tinygrad_nn.optim import LRScheduler, Optimizer
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 MetricFn = Callable[[Tensor, Tensor], float]
+
+
+class TrainingDiverged(FloatingPointError):
+    """The training loss became NaN or infinite: ``loss`` at ``epoch``, ``batch`` (from 1)."""
+
+    def __init__(self, loss: float, epoch: int, batch: int) -> None:
+        super().__init__(
+            f"fit: the loss became {loss} at epoch {epoch}, batch {batch}; training diverged "
+            "(try a smaller learning rate)"
+        )
+        self.loss, self.epoch, self.batch = loss, epoch, batch
 
 
 @dataclass
@@ -86,6 +100,7 @@ def fit(
     checkpoint_path: str | os.PathLike[str] = "checkpoint_{epoch:03d}.safetensors",
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    compile: bool = False,
 ) -> History:
     """Train `model` for `epochs` passes over `train_data` and return the `History`.
 
@@ -96,6 +111,12 @@ def fit(
     `restore_best` puts back the best weights. `checkpoint_every=N` saves the model every N
     epochs to `checkpoint_path` (formatted with `epoch`). `metric(output, target)` defaults
     to classification accuracy; pass None to skip it.
+
+    `compile=True` runs each batch's step (forward, `loss_fn`, `zero_grad`, `backward`,
+    `step`) as a compiled step (`tinygrad_nn.compile`, see docs/compile.md): the same
+    results bit for bit, but the Python code of `model.forward` and `loss_fn` then runs
+    only at the first two batches of each batch shape. A step that cannot be compiled
+    (dropout, random numbers, NumPy on `.data`) warns and trains eagerly.
     """
     _check_int("epochs", epochs, 0)
     _check_int("batch_size", batch_size, 1)
@@ -129,6 +150,7 @@ def fit(
     else:
         batches = train_data
     bar_factory = _progress_bar() if progress else None
+    step = _TrainStep(model, loss_fn, optimizer, compile)
     history = History()
     best_loss, best_state, waited = np.inf, None, 0
     for epoch in range(1, epochs + 1):
@@ -142,18 +164,11 @@ def fit(
             else None
         )
         for xb, yb in bar if bar is not None else batches:
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss, out = step(xb, yb)
             k = len(xb)
             loss_value = float(loss.item())
             if not np.isfinite(loss_value):
-                raise FloatingPointError(
-                    f"fit: the loss became {loss_value} at epoch {epoch}, batch {n // k + 1}; "
-                    "training diverged (try a smaller learning rate)"
-                )
+                raise TrainingDiverged(loss_value, epoch, n // k + 1)
             total_loss += loss_value * k
             if metric is not None:
                 total_metric += metric(out, yb) * k
@@ -195,6 +210,50 @@ def fit(
     if history.stopped_early and best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+class _TrainStep:
+    """One batch's step: forward, loss, zero_grad, backward, optimiser step; (loss, output).
+
+    Compiled, a step that turns out not to compile (a CompileError) warns once and runs
+    eagerly from then on. The CompileError of a second call comes after that call ran
+    eagerly (its update stands), so its results are taken from ``_last``, which the step's
+    Python code sets: that code runs only while recording, never in a replay.
+    """
+
+    def __init__(self, model: Module, loss_fn: LossFn, optimizer: Optimizer, compiled: bool):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self._last: tuple[Tensor, Tensor] | None = None
+        self.compiled = CompiledStep(self.train_step) if compiled else None
+
+    def train_step(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        if self.compiled is not None:
+            self._last = (loss, out)
+        return loss, out
+
+    def __call__(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
+        if self.compiled is None:
+            return self.train_step(xb, yb)
+        self._last = None
+        try:
+            result: tuple[Tensor, Tensor] = self.compiled(xb, yb)
+        except CompileError as e:
+            self.compiled = None
+            warnings.warn(
+                f"fit: the training step cannot be compiled, so it runs eagerly ({e}); pass "
+                "compile=False to train eagerly without this warning",
+                stacklevel=3,
+            )
+            if self._last is None:  # refused before it ran
+                return self.train_step(xb, yb)
+            result = self._last
+        self._last = None
+        return result
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
