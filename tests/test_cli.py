@@ -363,6 +363,55 @@ def test_diverged_training_is_one_line_and_saves_nothing(tmp_path: Path) -> None
     assert not out.exists()
 
 
+@pytest.mark.parametrize("mode", [[], ["--no-compile"]], ids=["compiled", "eager"])
+def test_divergence_after_the_first_batches_is_the_same_one_line(
+    mode: list[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("sklearn")
+    out = tmp_path / "m.npz"
+    r = run("train", "--optimizer", "sgd", "--lr", "100", "--epochs", "2", "--quiet", "--out",
+            str(out), *mode)  # fmt: skip
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        "tinygrad-nn: error: training diverged: the loss became nan (try a smaller --lr than "
+        "100.0); no model was saved"
+    )
+    assert not out.exists()
+
+
+def test_the_compiled_default_trains_bit_for_bit_as_no_compile(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    printed, weights = [], []
+    for mode in ([], ["--no-compile"]):
+        out = tmp_path / f"m{len(mode)}.npz"
+        r = run("train", "--epochs", "3", "--quiet", "--out", str(out), *mode)
+        assert r.returncode == 0, r.stderr
+        printed.append(re.sub(r" in [0-9.]+ s$", "", r.stdout.replace(str(out), "M"), flags=re.M))
+        weights.append(nn.load(nn.MLP([64, 128, 64, 10]), out).state_dict())
+    assert printed[0] == printed[1] and "final test accuracy" in printed[0]
+    for name, value in weights[0].items():
+        assert np.array_equal(value, weights[1][name]), name
+
+
+@pytest.mark.parametrize("s", [0.0, 0.1, 0.5])
+def test_smoothed_target_rows_are_cross_entropy_label_smoothing_bit_for_bit(s: float) -> None:
+    import tinygrad_nn.functional as F
+    from tinygrad_nn import Tensor
+    from tinygrad_nn.cli import _smoothed_targets
+
+    rng = np.random.default_rng(0)
+    for m, k in ((32, 10), (29, 10), (7, 3)):
+        logits = (rng.standard_normal((m, k)) * 4).astype(np.float32)
+        labels = rng.integers(0, k, m)
+        a, b = Tensor(logits, requires_grad=True), Tensor(logits, requires_grad=True)
+        by_labels = F.cross_entropy(a, labels, label_smoothing=s)
+        by_rows = F.cross_entropy(b, Tensor(_smoothed_targets(s, k, np.float32)(labels)))
+        by_labels.backward()
+        by_rows.backward()
+        assert by_labels.item() == by_rows.item()
+        assert np.array_equal(a.grad.data, b.grad.data)  # type: ignore[union-attr]
+
+
 def test_divergence_from_a_huge_weight_decay_names_weight_decay(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
     r = run("train", "--optimizer", "sgd", "--weight-decay", "1e30", "--epochs", "2", "--quiet")

@@ -138,7 +138,7 @@ def _make_optimizer(args: argparse.Namespace, params: list[Any]) -> Any:
 def cmd_train(args: argparse.Namespace) -> int:
     import tinygrad_nn.functional as F
     from tinygrad_nn import Tensor, data, nn, no_grad
-    from tinygrad_nn.train import fit
+    from tinygrad_nn.train import TrainingDiverged, fit
 
     _check_train_files(args)  # everything that can fail after training, checked first
     t0 = time.perf_counter()
@@ -159,31 +159,43 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"model MLP{sizes} ({model.num_parameters()} parameters), {args.optimizer} "
         f"lr={args.lr}, batch {args.batch_size}, label smoothing {args.label_smoothing}"
     )
-    loader = data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=rng)
+    # The label-smoothed targets as probability rows, made once: cross_entropy against them is
+    # bit for bit cross_entropy(label_smoothing=S) against the labels, and the step that uses
+    # them compiles (label smoothing of class indices computes its targets inside the step).
+    dtype = next(iter(model.parameters())).dtype  # the logits' dtype
+    smooth = _smoothed_targets(args.label_smoothing, n_classes, dtype)
+    loader = data.DataLoader(Xtr, smooth(ytr), batch_size=args.batch_size, shuffle=True, seed=rng)
     smoothed = functools.partial(F.cross_entropy, label_smoothing=args.label_smoothing)
 
     wd_hint = f" or --weight-decay than {args.weight_decay}" if args.weight_decay else ""
 
-    def loss_fn(out: Any, y: Any) -> Any:
-        loss = smoothed(out, y)
-        if not np.isfinite(loss.data).all():
-            raise CLIError(
-                f"training diverged: the loss became {loss.item()} (try a smaller --lr than "
-                f"{args.lr}{wd_hint}); no model was saved",
-                status=1,
-            )
+    def diverged(value: float) -> CLIError:
+        return CLIError(
+            f"training diverged: the loss became {value} (try a smaller --lr than "
+            f"{args.lr}{wd_hint}); no model was saved",
+            status=1,
+        )
+
+    def loss_fn(out: Any, target: Any) -> Any:
+        loss = F.cross_entropy(out, target)
+        if not np.isfinite(loss.data).all():  # compiled, fit checks each training loss itself
+            raise diverged(loss.item())
         return loss
 
     with np.errstate(all="ignore"):  # overflow shows as a non-finite loss, reported above
-        fit(
-            model,
-            loss_fn,
-            optimizer,
-            loader,
-            epochs=args.epochs,
-            val_data=(Xte, yte),
-            progress=not args.quiet,
-        )
+        try:
+            fit(
+                model,
+                loss_fn,
+                optimizer,
+                loader,
+                epochs=args.epochs,
+                val_data=(Xte, smooth(yte)),
+                progress=not args.quiet,
+                compile=not args.no_compile,
+            )
+        except TrainingDiverged as e:
+            raise diverged(e.loss) from None
         model.eval()
         with no_grad():
             test_acc = data.accuracy(model(Tensor(Xte)), yte)
@@ -200,6 +212,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         path = _render_graph(model, smoothed, Xtr[batch], ytr[batch], args.graph)
         print(f"wrote computation graph of one batch's loss to {path}")
     return 0
+
+
+def _smoothed_targets(s: float, n_classes: int, dtype: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """Labels -> rows (1 - s) one-hot + s / n_classes: what cross_entropy(label_smoothing=s)
+    trains against, in the same floating-point operations."""
+    eye = np.eye(n_classes, dtype=dtype)
+    return lambda labels: (1 - s) * eye[labels] + s / n_classes
 
 
 def _check_train_files(args: argparse.Namespace) -> None:
@@ -382,6 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--graph", help="render one batch's loss graph (.svg .png .pdf .jpg; .gv for DOT source)"
     )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="run every training step eagerly instead of replaying a compiled step "
+        "(tinygrad_nn.compile); the results are the same bit for bit",
+    )
     train.set_defaults(func=cmd_train)
 
     examples = sub.add_parser(
