@@ -3,7 +3,8 @@
 x runs over [-5, 5]; the label is the sign of x, mapped from {-1, +1} to {0, 1} so that a
 sigmoid output can reach it. The quadratic cost of Nielsen's book, per mini-batch,
 C = 1/(2m) sum (A3 - Y)^2, is minimised by mini-batch SGD after `gradcheck` has confirmed
-the gradients of every W and b against central finite differences.
+the gradients of every W and b against central finite differences. The SGD step is a
+compiled step (`tinygrad_nn.compile`): the same updates bit for bit as the eager loop.
 """
 
 from __future__ import annotations
@@ -84,14 +85,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gradcheck of C against central differences (float64): {'passed' if ok else 'FAILED'}")
 
     optimizer = optim.SGD(params, lr=args.lr)
+
+    @tinygrad_nn.compile  # recorded at its first two calls, then replayed (docs/compile.md)
+    def sgd_step(x: Tensor, y: Tensor) -> Tensor:
+        C = quadratic_cost(forward(x, *params), y)
+        optimizer.zero_grad()
+        C.backward()
+        optimizer.step()
+        return C
+
     for epoch in range(1, epochs + 1):
         order = rng.permutation(N)
         for start in range(0, N, args.batch_size):
             batch = order[start : start + args.batch_size]
-            C = quadratic_cost(forward(Tensor(X[:, batch]), *params), Tensor(Y[:, batch]))
-            optimizer.zero_grad()
-            C.backward()
-            optimizer.step()
+            sgd_step(Tensor(X[:, batch]), Tensor(Y[:, batch]))
         with tinygrad_nn.no_grad():
             A3 = forward(Tensor(X), *params)
             cost = quadratic_cost(A3, Tensor(Y)).item()
