@@ -196,6 +196,7 @@ def test_compiled_fit_replays_and_trains_bit_for_bit_as_eager() -> None:
     assert len(calls) == 3 * 4 + 4  # eager: 3 batches an epoch; compiled: 2 recordings a shape
     assert sorted(calls[12:]) == [6, 6, 32, 32]
     assert compiled.train_loss == eager.train_loss and compiled.train_acc == eager.train_acc
+    assert compiled.compiled and not eager.compiled
     assert eager.train_loss[-1] < eager.train_loss[0]
     for a, b in zip(eager_params, compiled_params, strict=True):
         assert np.array_equal(a, b)
@@ -213,7 +214,7 @@ def test_compiled_fit_of_a_step_that_cannot_compile_warns_and_trains_as_eager() 
             make, F.mse_loss, X, y, epochs=3
         )
     # The refused second call ran eagerly and fit kept its loss: nothing is lost or repeated.
-    assert compiled.train_loss == eager.train_loss
+    assert compiled.train_loss == eager.train_loss and not compiled.compiled
     for a, b in zip(eager_params, compiled_params, strict=True):
         assert np.array_equal(a, b)
 

@@ -48,6 +48,7 @@ class History:
     seconds: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    compiled: bool = False  # fit(compile=True) replayed compiled steps, without falling back
 
     @property
     def epochs(self) -> int:
@@ -116,7 +117,8 @@ def fit(
     `step`) as a compiled step (`tinygrad_nn.compile`, see docs/compile.md): the same
     results bit for bit, but the Python code of `model.forward` and `loss_fn` then runs
     only at the first two batches of each batch shape. A step that cannot be compiled
-    (dropout, random numbers, NumPy on `.data`) warns and trains eagerly.
+    (dropout, random numbers, NumPy on `.data`) warns and trains eagerly;
+    `History.compiled` says whether the steps were replayed.
     """
     _check_int("epochs", epochs, 0)
     _check_int("batch_size", batch_size, 1)
@@ -209,6 +211,7 @@ def fit(
                 break
     if history.stopped_early and best_state is not None:
         model.load_state_dict(best_state)
+    history.compiled = step.compiled is not None
     return history
 
 
