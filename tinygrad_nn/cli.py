@@ -160,12 +160,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"model MLP{sizes} ({model.num_parameters()} parameters), {args.optimizer} "
         f"lr={args.lr}, batch {args.batch_size}, label smoothing {args.label_smoothing}"
     )
-    # The label-smoothed targets as probability rows, made once: cross_entropy against them is
-    # bit for bit cross_entropy(label_smoothing=S) against the labels, and the step that uses
-    # them compiles (label smoothing of class indices computes its targets inside the step).
-    dtype = next(iter(model.parameters())).dtype  # the logits' dtype
-    smooth = _smoothed_targets(args.label_smoothing, n_classes, dtype)
-    loader = data.DataLoader(Xtr, smooth(ytr), batch_size=args.batch_size, shuffle=True, seed=rng)
+    loader = data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=rng)
     smoothed = functools.partial(F.cross_entropy, label_smoothing=args.label_smoothing)
 
     wd_hint = f" or --weight-decay than {args.weight_decay}" if args.weight_decay else ""
@@ -177,8 +172,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             status=1,
         )
 
-    def loss_fn(out: Any, target: Any) -> Any:
-        loss = F.cross_entropy(out, target)
+    def loss_fn(out: Any, y: Any) -> Any:
+        loss = smoothed(out, y)
         if not np.isfinite(loss.data).all():  # compiled, fit checks each training loss itself
             raise diverged(loss.item())
         return loss
@@ -193,7 +188,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                     optimizer,
                     loader,
                     epochs=args.epochs,
-                    val_data=(Xte, smooth(yte)),
+                    val_data=(Xte, yte),
                     progress=not args.quiet,
                     compile=not args.no_compile,
                 )
@@ -215,13 +210,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         path = _render_graph(model, smoothed, Xtr[batch], ytr[batch], args.graph)
         print(f"wrote computation graph of one batch's loss to {path}")
     return 0
-
-
-def _smoothed_targets(s: float, n_classes: int, dtype: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """Labels -> rows (1 - s) one-hot + s / n_classes: what cross_entropy(label_smoothing=s)
-    trains against, in the same floating-point operations."""
-    eye = np.eye(n_classes, dtype=dtype)
-    return lambda labels: (1 - s) * eye[labels] + s / n_classes
 
 
 def _check_train_files(args: argparse.Namespace) -> None:
