@@ -264,7 +264,7 @@ def test_compiled_fit_of_a_classifier_compiles() -> None:
             epochs=2, seed=0, progress=False, compile=True)
 
 
-# Compiler bugs found while writing docs/compile.md: strict xfails, which pass once fixed.
+# Compiler bugs found while writing docs/compile.md (a strict xfail passes once fixed).
 
 
 @pytest.mark.xfail(strict=True, reason="compiler: item() of an argument is not refused")
@@ -281,7 +281,6 @@ def test_a_compiled_step_that_reads_an_argument_into_python_is_refused_or_follow
     assert result == 5.0
 
 
-@pytest.mark.xfail(strict=True, reason="compiler: train()/eval() is not guarded under no_grad")
 def test_compiled_inference_follows_train_and_eval() -> None:
     model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Dropout(0.5))
     model.eval()
