@@ -397,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run every training step eagerly instead of replaying a compiled step "
         "(tinygrad_nn.compile, docs/compile.md); the results are the same bit for bit, the "
-        "compiled step trains the default digits MLP 1.2-1.3x faster (measured on 2 cores)",
+        "compiled step trains the default digits MLP 1.2-1.3x faster (fit alone; the command "
+        "also loads data and evaluates: python benchmarks/main_job.py, 2 cores)",
     )
     train.set_defaults(func=cmd_train)
 
