@@ -174,18 +174,23 @@ class Optimizer:
             lr = group["lr"]
             if not math.isfinite(lr) or lr < 0:
                 raise ValueError(f"{type(self).__name__}.step: invalid lr={lr!r} in a param group")
-            maximize = group.get("maximize")
-            updated = []
-            for p in group["params"]:
-                grad = p._grad  # a Tensor of p's shape and dtype (the .grad setter checks both)
-                if grad is None:
-                    continue
-                g = -grad.data if maximize else grad.data
-                self._update(p.data, g, self.state.setdefault(p, {}), group)
-                updated.append(p)
+            updated = self._step_group(group)
             if updated:  # graphs recorded before this step can no longer backward
                 mark_modified(*updated)
         return loss
+
+    def _step_group(self, group: dict[str, Any]) -> list[Tensor]:
+        """Update the parameters of the group that have a gradient, each by ``_update``."""
+        maximize = group.get("maximize")
+        updated = []
+        for p in group["params"]:
+            grad = p._grad  # a Tensor of p's shape and dtype (the .grad setter checks both)
+            if grad is None:
+                continue
+            g = -grad.data if maximize else grad.data
+            self._update(p.data, g, self.state.setdefault(p, {}), group)
+            updated.append(p)
+        return updated
 
     def _update(
         self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
@@ -311,21 +316,37 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']}, dampening={group['dampening']}"
             )
 
-    def _update(
-        self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        wd, momentum = group["weight_decay"], group["momentum"]
-        if wd:
-            g = g + wd * p
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
-            else:
-                buf *= momentum
-                buf += (1.0 - group["dampening"]) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-        p -= group["lr"] * g
+    def _step_group(self, group: dict[str, Any]) -> list[Tensor]:
+        """The update above for every parameter of the group that has a gradient (the group's
+        options read once: a small network's step is mostly this loop's overhead)."""
+        lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
+        maximize, dampening, nesterov = group["maximize"], group["dampening"], group["nesterov"]
+        # lr as a 0-d array of each parameter's dtype: what NumPy makes of a Python float in
+        # lr * g anyway (the same bits), without converting it again for every parameter
+        rates: dict[np.dtype, np.ndarray] = {}
+        updated = []
+        for t in group["params"]:
+            grad = t._grad
+            if grad is None:
+                continue
+            p, g = t.data, (-grad.data if maximize else grad.data)
+            rate = rates.get(p.dtype)
+            if rate is None:
+                rate = rates[p.dtype] = np.asarray(lr, p.dtype)
+            if wd:
+                g = g + wd * p
+            if momentum:
+                state = self.state.setdefault(t, {})
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = g.copy()
+                else:
+                    buf *= momentum
+                    buf += (1.0 - dampening) * g
+                g = g + momentum * buf if nesterov else buf
+            p -= rate * g
+            updated.append(t)
+        return updated
 
 
 class Adam(Optimizer):
