@@ -1428,3 +1428,75 @@ def test_an_index_array_of_the_call_is_refused_not_frozen() -> None:
     step(X)
     with pytest.raises(CompileError, match=r"the index= of 'gather' is an array of this call"):
         step(X)
+
+
+def _saliency_step() -> tuple[Any, list[Tensor], list[np.ndarray]]:
+    W = Tensor(np.random.default_rng(0).standard_normal((3, 6)), requires_grad=True)
+
+    @tinygrad_nn.compile
+    def saliency(X: Tensor) -> Any:  # d(loss)/dX: it depends on this call's batch alone
+        W.grad = None
+        loss = ((X @ W).tanh() ** 2).sum()
+        loss.backward()
+        return X.grad
+
+    batches = [np.random.default_rng(i).standard_normal((8, 3)) for i in range(8)]
+    expected = []
+    for a in batches:
+        X = Tensor(a, requires_grad=True)
+        ((X @ W).tanh() ** 2).sum().backward()
+        expected.append(X.grad.data.copy())  # type: ignore[union-attr]
+    return saliency, [Tensor(a, requires_grad=True) for a in batches], expected
+
+
+def _race(step: Any, batches: list[Tensor], expected: list[np.ndarray]) -> list[int]:
+    import sys
+    import threading
+
+    wrong: list[Any] = []
+
+    def work() -> None:
+        own = [Tensor(X.data.copy(), requires_grad=True) for X in batches]  # this thread's
+        try:
+            for _ in range(40):
+                for k, X in enumerate(own):
+                    X.grad = None
+                    dX = step(X)
+                    if dX.data.tobytes() != expected[k].tobytes():
+                        wrong.append(k)
+        except Exception as e:  # a mixed-up call may also fail outright
+            wrong.append(repr(e))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    return wrong
+
+
+def test_two_threads_share_one_compiled_step() -> None:
+    """Calls from two threads take turns (a plan's ops hold what forward saved for
+    backward), so every input gradient is the eager one of the same batch."""
+    step, batches, expected = _saliency_step()
+    for X in batches[:3]:  # record and check the plan first
+        X.grad = None
+        step(X)
+    assert _race(step, batches, expected) == []
+
+
+def test_without_the_lock_two_threads_would_mix_their_saved_values() -> None:
+    """The check above can fail: with the lock taken away, the threads' calls interleave."""
+    import contextlib
+
+    step, batches, expected = _saliency_step()
+    for X in batches[:3]:
+        X.grad = None
+        step(X)
+    step._lock = contextlib.nullcontext()
+    assert _race(step, batches, expected) != []

@@ -30,6 +30,7 @@ import functools
 import itertools
 import math
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -1000,6 +1001,7 @@ class CompiledStep:
         self.plans: dict[Any, Plan] = {}
         self._first: dict[Any, tuple[_Tracer, _Sources, Any]] = {}
         self._eager: set[Any] = set()  # guards of calls that must stay eager (see __call__)
+        self._lock = threading.Lock()
         functools.update_wrapper(self, fn)
 
     def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Sequence[Any]]:
@@ -1027,9 +1029,12 @@ class CompiledStep:
         return self.plans.get(self._key(args, kwargs)[0])
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        state = _local.state
-        if state.anomaly:  # detect_anomaly names the op that made a NaN: only eager can
+        if _local.state.anomaly:  # detect_anomaly names the op that made a NaN: only eager can
             return self.fn(*args, **kwargs)
+        with self._lock:  # a plan's ops hold what forward saved: one call at a time
+            return self._call(args, kwargs)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         key, leaves = self._key(args, kwargs)
         plan = self.plans.get(key)
         if plan is not None:
@@ -1061,7 +1066,7 @@ class CompiledStep:
                 f"compile: {self.__name__} returns a tensor that still has a graph (its "
                 "backward() is called outside), so it runs eagerly; compile the whole "
                 "training step (forward, loss, backward() and optimizer.step()) to replay it",
-                stacklevel=2,
+                stacklevel=4,
             )
             return result
         self._first[key] = (tracer, _Sources(tracer, _tensors(leaves)), result)
