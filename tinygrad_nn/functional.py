@@ -288,9 +288,12 @@ def _class_target_weight(labels: np.ndarray, **params: Any) -> np.ndarray:
     return np.asarray(w_y.sum(), dtype=params["dtype"])
 
 
-def _valid_labels(labels: np.ndarray, n_classes: int, ignore_index: int) -> np.ndarray | None:
+def _valid_labels(
+    labels: np.ndarray, n_classes: int, ignore_index: int, fn: str = "cross_entropy",
+    where: str = "",
+) -> np.ndarray | None:
     """The samples whose label is not ignore_index (None: all); a clear error for a label
-    that is neither a class nor ignore_index."""
+    that is neither a class nor ignore_index (``where`` says where the classes come from)."""
     if not labels.size:
         return None
     lo, hi = labels.min(), labels.max()
@@ -300,8 +303,8 @@ def _valid_labels(labels: np.ndarray, n_classes: int, ignore_index: int) -> np.n
     bad = valid & ((labels < 0) | (labels >= n_classes))
     if bad.any():
         raise ValueError(
-            f"cross_entropy: target contains class {labels[bad].ravel()[0]}, expected classes "
-            f"0..{n_classes - 1} or ignore_index={ignore_index}"
+            f"{fn}: target contains class {labels[bad].ravel()[0]}, expected classes "
+            f"0..{n_classes - 1}{where} or ignore_index={ignore_index}"
         )
     return None if valid.all() else valid
 
@@ -647,21 +650,8 @@ def _check_class_target(
             f"logits' shape {logits.shape} without class dim {class_dim}){hint}"
         )
     n_classes = logits.shape[class_dim]
-    labels = y.data
-    if not labels.size:
-        return None
-    lo, hi = labels.min(), labels.max()
-    if 0 <= lo and hi < n_classes and not 0 <= ignore_index < n_classes:
-        return None  # every label is a class and none can be ignore_index
-    valid = labels != ignore_index
-    bad = valid & ((labels < 0) | (labels >= n_classes))
-    if bad.any():
-        raise ValueError(
-            f"{fn}: target contains class {labels[bad].ravel()[0]}, expected classes "
-            f"0..{n_classes - 1} (dim {class_dim} of logits {logits.shape} has {n_classes} "
-            f"entries) or ignore_index={ignore_index}"
-        )
-    return None if valid.all() else valid
+    where = f" (dim {class_dim} of logits {logits.shape} has {n_classes} entries)"
+    return _valid_labels(y.data, n_classes, ignore_index, fn, where)
 
 
 # What torch.nn.functional has and this module does not: what to write instead.
