@@ -250,16 +250,18 @@ class TinygradMLP:
         self.params = [t for pair in zip(self.Ws, self.bs, strict=True) for t in pair]
         self.activation, self.loss = p.activation, p.loss
 
-    def forward(self) -> Any:
-        h = self.X
+    def forward(self, X: Any = None, y: Any = None) -> Any:
+        """The loss on (X, y), by default the problem's batch."""
+        h = self.X if X is None else X
+        y = self.y if y is None else y
         last = len(self.Ws) - 1
         for k, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
             h = h @ W.T + b
             if k < last:
                 h = _activate(h, self.activation)
         if self.loss == "cross_entropy":
-            return self.F.cross_entropy(h, self.y)
-        return self.F.mse_loss(h, self.y)
+            return self.F.cross_entropy(h, y)
+        return self.F.mse_loss(h, y)
 
     def update(self) -> Any:
         """SGD; returns the first layer's gradient (the reference is kept, no copy)."""
@@ -303,11 +305,13 @@ class TinygradNNMLP:
         self.opt = optim.SGD(params, lr=p.lr)
         self.loss = p.loss
 
-    def forward(self) -> Any:
-        out = self.model(self.X)
+    def forward(self, X: Any = None, y: Any = None) -> Any:
+        """The loss on (X, y), by default the problem's batch."""
+        out = self.model(self.X if X is None else X)
+        y = self.y if y is None else y
         if self.loss == "cross_entropy":
-            return self.F.cross_entropy(out, self.y)
-        return self.F.mse_loss(out, self.y)
+            return self.F.cross_entropy(out, y)
+        return self.F.mse_loss(out, y)
 
     def update(self) -> Any:
         self.opt.step()
@@ -346,7 +350,19 @@ class TinygradChain:
         return loss.data, self.update()
 
 
-class TinygradCompiledMLP(TinygradMLP):
+class _CompiledMLPStep:
+    """``step`` of a runner whose ``compiled`` step returns (loss, dW1) tensors."""
+
+    compiled: Any
+    X: Any
+    y: Any
+
+    def step(self) -> tuple[Any, Any]:
+        loss, dW1 = self.compiled(self.X, self.y)
+        return loss.data, dW1.data
+
+
+class TinygradCompiledMLP(_CompiledMLPStep, TinygradMLP):
     """TinygradMLP's step under ``tinygrad_nn.compile``: SGD as tensor ops under no_grad."""
 
     def __init__(self, p: MLPProblem) -> None:
@@ -357,7 +373,7 @@ class TinygradCompiledMLP(TinygradMLP):
         def train_step(X: Any, y: Any) -> tuple[Any, Any]:
             for q in self.params:
                 q.grad = None
-            loss = self.forward_on(X, y)
+            loss = self.forward(X, y)
             loss.backward()
             with tinygrad_nn.no_grad():
                 for q in self.params:
@@ -366,23 +382,8 @@ class TinygradCompiledMLP(TinygradMLP):
 
         self.compiled = tinygrad_nn.compile(train_step)
 
-    def forward_on(self, X: Any, y: Any) -> Any:
-        h = X
-        last = len(self.Ws) - 1
-        for k, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
-            h = h @ W.T + b
-            if k < last:
-                h = _activate(h, self.activation)
-        if self.loss == "cross_entropy":
-            return self.F.cross_entropy(h, y)
-        return self.F.mse_loss(h, y)
 
-    def step(self) -> tuple[Any, Any]:
-        loss, dW1 = self.compiled(self.X, self.y)
-        return loss.data, dW1.data
-
-
-class TinygradNNCompiledMLP(TinygradNNMLP):
+class TinygradNNCompiledMLP(_CompiledMLPStep, TinygradNNMLP):
     """TinygradNNMLP's step (zero_grad, forward, backward, SGD step) under ``compile``."""
 
     def __init__(self, p: MLPProblem) -> None:
@@ -392,20 +393,12 @@ class TinygradNNCompiledMLP(TinygradNNMLP):
 
         def train_step(X: Any, y: Any) -> tuple[Any, Any]:
             self.opt.zero_grad()
-            out = self.model(X)
-            if self.loss == "cross_entropy":
-                loss = self.F.cross_entropy(out, y)
-            else:
-                loss = self.F.mse_loss(out, y)
+            loss = self.forward(X, y)
             loss.backward()
             self.opt.step()
             return loss, self.first_weight.grad
 
         self.compiled = tinygrad_nn.compile(train_step)
-
-    def step(self) -> tuple[Any, Any]:
-        loss, dW1 = self.compiled(self.X, self.y)
-        return loss.data, dW1.data
 
 
 class TinygradCompiledChain(TinygradChain):

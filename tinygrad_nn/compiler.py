@@ -394,8 +394,8 @@ def _describe_source(src: tuple[Any, ...]) -> str:
     if kind == "ext":
         t = src[1]
         return (f"a tensor of shape {t.data.shape} made inside the step with other values "
-                "than at the first call: random numbers, a value computed with NumPy or "
-                "Python, or a comparison; such values are frozen by a plan, so compute them "
+                "than at the first call: random numbers, or a value computed with NumPy or "
+                "Python; such values are frozen by a plan, so compute them "
                 "outside the step and pass them in as arguments")
     return f"the value {src[1]!r}"
 
@@ -464,24 +464,20 @@ class Plan:
         return name
 
     def _array_of(self, src: tuple[Any, ...]) -> tuple[str, set[str]]:
+        """The expression for an input's array: an op output's local, a constant, or the
+        ``.data`` of the tensor ``_tensor_of`` names (read at each call)."""
         kind = src[0]
-        if kind == "arg":
-            return f"a{src[1]}.data", set()
         if kind == "val":
             return f"v{src[1]}", {f"v{src[1]}"}
-        if kind == "grad":
-            name = self._grad_name(*src[1])
-            return f"{name}.data", {name}
-        if kind == "ext":
-            name = self._const(src[1], "e")
-            if id(src[1]) in self._persistent:  # a parameter: it may change between calls
-                t = src[1]
-                self._guarded.setdefault(
-                    id(t), (t, name, t.data.shape, t.data.dtype, t._requires_grad)
-                )
-                self.namespace.setdefault(f"A_{name}", t.data)
-            return f"{name}.data", set()
-        return self._const(src[1], "c"), set()
+        if kind == "const":
+            return self._const(src[1], "c"), set()
+        if kind == "ext" and id(src[1]) in self._persistent:  # a parameter: may change
+            t = src[1]
+            name = self._const(t, "e")
+            self._guarded.setdefault(id(t), (t, name, t.data.shape, t.data.dtype, t._requires_grad))
+            self.namespace.setdefault(f"A_{name}", t.data)
+        code, used = self._tensor_of(src)
+        return f"{code}.data", used
 
     def _recheck(self) -> None:
         """The slow half of the guard on parameters: their arrays are not those recorded (an
@@ -677,9 +673,9 @@ class Plan:
         body = ["    " + line for line in code_lines]
         head = [f"def _step({', '.join(f'a{k}' for k in range(n_args))}):"]
         if self._modules:  # train() / eval() since recording: record again
-            modes = " or ".join(f"{name}.training is not {training}"
-                                for name, training in self._modules.values())
-            head.append(f"    if {modes}:")
+            modes = [f"{name}.training is not {training}"
+                     for name, training in self._modules.values()]
+            head.append("    if (" + "\n            or ".join(modes) + "):")
             head.append("        raise _Stale('a module changed between train() and eval()')")
             self.namespace["_Stale"] = _Stale
         if self._guarded:  # the parameters are the arrays (and requires_grad) recorded
